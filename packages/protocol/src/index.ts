@@ -1,0 +1,2 @@
+export type { DataPoint, MetricValue, Tags } from './data-point.js';
+export { seriesKey } from './series-key.js';
