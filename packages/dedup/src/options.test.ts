@@ -28,7 +28,7 @@ describe('resolveOptions', () => {
     [{ dedupInterval: 60, evictInterval: 30 }, 'evictInterval: 30 must be greater than dedupInterval (60)'],
     [{ maxSeries: 0 }, 'maxSeries: 0'],
     [{ maxSeries: 1.5 }, 'maxSeries: 1.5'],
-    [{ maxSeries: 2 ** 31 }, 'maxSeries: 2147483648'],
+    [{ maxSeries: 2 ** 24 + 1 }, 'maxSeries: 16777217 is not allowed; use an integer from 1 to 16777216'],
     [{ outOfOrder: 'keep' as 'drop' }, "outOfOrder: keep is not allowed; use 'drop' or 'pass'"],
     [{ onlyZero: 1 as unknown as boolean }, 'onlyZero: 1'],
     [{ clock: 5 as unknown as () => number }, 'clock: must be a function'],
@@ -47,6 +47,7 @@ describe('resolveOptions', () => {
     { dedupInterval: 0.5, evictInterval: 0.6 },
     { evictInterval: Number.POSITIVE_INFINITY },
     { maxSeries: 1 },
+    { maxSeries: 2 ** 24 },
     { outOfOrder: 'pass', onlyZero: true, clock: () => 0 },
   ])('accepts %o', (options) => {
     expect(() => new Dedup(options)).not.toThrow();

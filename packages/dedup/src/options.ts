@@ -37,8 +37,8 @@ export interface ResolvedOptions {
 export const DEFAULT_DEDUP_INTERVAL = 300;
 export const DEFAULT_EVICT_INTERVAL = 6000;
 export const DEFAULT_MAX_SERIES = 1_000_000;
-/** Slot indices live in Int32Arrays, and one slot is the list sentinel. */
-export const MAX_MAX_SERIES = 2 ** 30;
+/** V8 refuses to hold more than 2^24 entries in one Map ("Map maximum size exceeded"). */
+export const MAX_MAX_SERIES = 2 ** 24;
 
 export function resolveOptions(options: DedupOptions = {}): ResolvedOptions {
   const dedupInterval = options.dedupInterval ?? DEFAULT_DEDUP_INTERVAL;
