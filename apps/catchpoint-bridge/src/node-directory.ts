@@ -163,17 +163,21 @@ export class NodeRefresher {
     let outcome: RefreshOutcome;
     if (r.ok && r.nodes.length === 0 && directory.size > 0) {
       // An empty list from an API that returned nodes before is a fault, not a truth.
+      this.#failures++;
       outcome = {
         ok: false,
         trigger,
         error: { code: 'invalid_response', message: 'the API returned no nodes; keeping the last good list' },
       };
+      logger?.warn({ api: source.api, trigger, keeping: directory.size }, outcome.error.message);
+      this.#o.onRefresh?.(outcome);
     } else if (r.ok) {
       const at = this.#o.now();
       directory.replace(r.nodes, 'api', at);
       this.#failures = 0;
       outcome = { ok: true, trigger, nodes: r.nodes.length };
       logger?.info({ nodes: r.nodes.length, api: source.api, trigger }, 'node list refreshed');
+      this.#o.onRefresh?.(outcome);
       if (cacheFile !== undefined) {
         const w = await saveNodeCache(cacheFile, {
           version: 1,
@@ -190,8 +194,8 @@ export class NodeRefresher {
         { api: source.api, trigger, code: r.error.code, reason: r.error.message, keeping: directory.size },
         'node list refresh failed',
       );
+      this.#o.onRefresh?.(outcome);
     }
-    this.#o.onRefresh?.(outcome);
     this.#schedule(outcome.ok);
     return outcome;
   }
@@ -209,7 +213,7 @@ export class NodeRefresher {
     this.#timer.unref();
   }
 
-  /** The delay until the next scheduled refresh is due, for health and tests. */
+  /** True while a refresh is scheduled. */
   get scheduled(): boolean {
     return this.#timer !== undefined;
   }

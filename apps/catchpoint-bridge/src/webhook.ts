@@ -267,7 +267,8 @@ export class WebhookServer {
     }
     let json: unknown;
     try {
-      json = JSON.parse(body.toString('utf8'));
+      const text = body.toString('utf8');
+      json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
     } catch (err) {
       return this.#reject(req, res, 400, 'invalid_json', `(body): malformed JSON: ${(err as Error).message}`);
     }
