@@ -1,2 +1,11 @@
 export type { DataPoint, MetricValue, Tags } from './data-point.js';
+export type { PointError, PointErrorCategory, PointErrorCode, PointResult } from './errors.js';
+export { lineTooLongError, ProtocolError, telnetPutError } from './errors.js';
+export { formatCollectorLine, formatPutLine } from './format.js';
+export type { ProtocolOptions } from './options.js';
+export { DEFAULT_MAX_TAGS } from './options.js';
+export { parseCollectorLine, parsePutLine } from './put-line.js';
 export { seriesKey } from './series-key.js';
+export { isValidTimestamp, MAX_MILLIS, MAX_SECONDS, toMillis } from './timestamp.js';
+export { validatePoint } from './validate-point.js';
+export { formatValue } from './value.js';

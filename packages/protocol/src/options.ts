@@ -1,0 +1,104 @@
+import { ProtocolError } from './errors.js';
+
+export interface ProtocolOptions {
+  /** Most tags a point may carry. Default 8 (OpenTSDB `tsd.storage.max_tags`). */
+  maxTags?: number;
+  /** Accept points with zero tags (VictoriaMetrics-style targets). Default false, as OpenTSDB. */
+  tagsOptional?: boolean;
+  /**
+   * Extra characters allowed in metric names, tag keys and tag values, as OpenTSDB's
+   * `tsd.core.tag.allow_specialchars`. Default none.
+   */
+  extraChars?: string;
+}
+
+export const DEFAULT_MAX_TAGS = 8;
+
+/** Options checked once and turned into lookup tables for the per-line hot path. */
+export interface ResolvedOptions {
+  readonly maxTags: number;
+  readonly tagsOptional: boolean;
+  readonly extraChars: string;
+  /** 1 where an ASCII code unit is allowed in names (base set plus ASCII extra characters). */
+  readonly ascii: Uint8Array;
+}
+
+const BASE_ASCII = (() => {
+  const table = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) {
+    if (
+      (c >= 97 && c <= 122) || // a-z
+      (c >= 65 && c <= 90) || // A-Z
+      (c >= 48 && c <= 57) || // 0-9
+      c === 45 || // -
+      c === 95 || // _
+      c === 46 || // .
+      c === 47 // /
+    ) {
+      table[c] = 1;
+    }
+  }
+  return table;
+})();
+
+export const DEFAULT_OPTIONS: ResolvedOptions = Object.freeze({
+  maxTags: DEFAULT_MAX_TAGS,
+  tagsOptional: false,
+  extraChars: '',
+  ascii: BASE_ASCII,
+});
+
+// Callers usually pass the same options object on every call: remember the last one so the hot
+// path pays one comparison, and a WeakMap for callers alternating between a few.
+let lastInput: ProtocolOptions | undefined;
+let lastResolved: ResolvedOptions = DEFAULT_OPTIONS;
+const resolvedCache = new WeakMap<ProtocolOptions, ResolvedOptions>();
+
+/**
+ * Validates and compiles options. Throws `ProtocolError` (code `invalid_options`) for bad
+ * configuration. The result is cached per options object, so mutate a copy, not the original.
+ */
+export function resolveOptions(options: ProtocolOptions | undefined): ResolvedOptions {
+  if (options === undefined) return DEFAULT_OPTIONS;
+  if (options === lastInput) return lastResolved;
+  let resolved = resolvedCache.get(options);
+  if (resolved === undefined) {
+    resolved = compile(options);
+    resolvedCache.set(options, resolved);
+  }
+  lastInput = options;
+  lastResolved = resolved;
+  return resolved;
+}
+
+function compile(options: ProtocolOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) {
+    throw new ProtocolError('invalid_options', 'protocol options must be an object');
+  }
+  const maxTags = options.maxTags ?? DEFAULT_MAX_TAGS;
+  if (typeof maxTags !== 'number' || !Number.isInteger(maxTags) || maxTags < 1 || maxTags > 0x7fff) {
+    // OpenTSDB keeps max_tags in a Java short and refuses anything below 1.
+    throw new ProtocolError(
+      'invalid_options',
+      `maxTags must be an integer from 1 to 32767 (tsd.storage.max_tags), got ${String(maxTags)}`,
+    );
+  }
+  const tagsOptional = options.tagsOptional ?? false;
+  if (typeof tagsOptional !== 'boolean') {
+    throw new ProtocolError('invalid_options', `tagsOptional must be a boolean, got ${String(tagsOptional)}`);
+  }
+  const extraChars = options.extraChars ?? '';
+  if (typeof extraChars !== 'string') {
+    throw new ProtocolError('invalid_options', `extraChars must be a string, got ${typeof extraChars}`);
+  }
+  if (maxTags === DEFAULT_MAX_TAGS && !tagsOptional && extraChars === '') return DEFAULT_OPTIONS;
+  let ascii = BASE_ASCII;
+  if (extraChars !== '') {
+    ascii = BASE_ASCII.slice();
+    for (let i = 0; i < extraChars.length; i++) {
+      const c = extraChars.charCodeAt(i);
+      if (c < 128) ascii[c] = 1;
+    }
+  }
+  return Object.freeze({ maxTags, tagsOptional, extraChars, ascii });
+}

@@ -1,0 +1,257 @@
+import { isAllowedNonAscii } from './charset.js';
+import type { DataPoint, MetricValue, Tags } from './data-point.js';
+import type { PointResult } from './errors.js';
+import { type ProtocolOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { applyPutRules, splitCollectorWords, splitWords } from './put-line-rules.js';
+import { MAX_MILLIS } from './timestamp.js';
+
+/*
+ * Two readers, one answer. The scanner below handles the common, plainly valid line in one pass
+ * over its characters (no regex, no split, no intermediate arrays). The moment a line is anything
+ * else it gives up and put-line-rules.ts reads the line the way OpenTSDB does, rule by rule, to
+ * produce a TSD's exact error (or to accept the unusual but valid line). Property tests check that
+ * the scanner never accepts what the rules refuse, and that both build the same point.
+ */
+
+/**
+ * Parses a telnet `put <metric> <timestamp> <value> <tagk=tagv> ...` line with OpenTSDB 2.x's
+ * rules. Words are separated by single spaces; extra spaces among the tags and at the end are
+ * ignored, as by a TSD. A trailing `\r` (CRLF) or `\n` is ignored. Never throws on bad input.
+ */
+export function parsePutLine(line: string, options?: ProtocolOptions): PointResult {
+  const opts = resolveOptions(options);
+  if (typeof line !== 'string') return notAString(line);
+  let end = line.length;
+  if (end > 0 && line.charCodeAt(end - 1) === 10) end--;
+  if (end > 0 && line.charCodeAt(end - 1) === 13) end--;
+  if (
+    end > 4 &&
+    line.charCodeAt(0) === 112 && // p
+    line.charCodeAt(1) === 117 && // u
+    line.charCodeAt(2) === 116 && // t
+    line.charCodeAt(3) === 32
+  ) {
+    const point = scan(line, 4, end, opts, false);
+    if (point !== undefined) return { ok: true, point };
+  }
+  const words = splitWords(end === line.length ? line : line.slice(0, end));
+  if (words[0] !== 'put') {
+    return {
+      ok: false,
+      error: {
+        code: 'invalid_line',
+        message: 'Unrecognized command: ' + words[0],
+        value: words[0]!,
+        detail: `a put line starts with "put", this one with ${JSON.stringify(words[0])}`,
+      },
+    };
+  }
+  return applyPutRules(words, opts);
+}
+
+/**
+ * Parses a line as collectors print it, `<metric> <timestamp> <value> <tagk=tagv> ...`, after
+ * tcollector's normalisation (runs of blanks are one separator; leading and trailing blanks are
+ * ignored), then OpenTSDB's rules exactly as for `put` lines.
+ */
+export function parseCollectorLine(line: string, options?: ProtocolOptions): PointResult {
+  const opts = resolveOptions(options);
+  if (typeof line !== 'string') return notAString(line);
+  const point = scan(line, 0, line.length, opts, true);
+  if (point !== undefined) return { ok: true, point };
+  const words = splitCollectorWords(line);
+  words.unshift('put');
+  return applyPutRules(words, opts);
+}
+
+function notAString(line: unknown): PointResult {
+  return {
+    ok: false,
+    error: {
+      code: 'invalid_line',
+      message: 'not enough arguments (need least 4, got 0)',
+      value: String(line),
+      detail: `a line must be a string, got ${typeof line}`,
+    },
+  };
+}
+
+// Scratch space for one line's tags, kept sorted by key while scanning. Parsing is synchronous
+// and never re-entered, so sharing it avoids two allocations per line.
+const keys: string[] = [];
+const values: string[] = [];
+
+function isBlank(c: number, loose: boolean): boolean {
+  return c === 32 || (loose && (c === 9 || c === 13 || c === 11 || c === 12 || c === 10));
+}
+
+/** The fast path: a point when the line is plainly valid, undefined to defer to the rules. */
+function scan(
+  s: string,
+  i: number,
+  end: number,
+  opts: ResolvedOptions,
+  loose: boolean,
+): DataPoint | undefined {
+  const ascii = opts.ascii;
+  let c = 0;
+  if (loose) {
+    while (i < end && isBlank(s.charCodeAt(i), true)) i++;
+    while (end > i && isBlank(s.charCodeAt(end - 1), true)) end--;
+  }
+
+  // Metric.
+  const metricStart = i;
+  for (; i < end; i++) {
+    c = s.charCodeAt(i);
+    if (c <= 32) {
+      if (isBlank(c, loose)) break;
+      return undefined;
+    }
+    if (c < 128 ? ascii[c] === 0 : !isAllowedNonAscii(c, opts)) return undefined;
+  }
+  if (i === metricStart || i >= end) return undefined;
+  const metric = s.slice(metricStart, i);
+  i++;
+  if (loose) while (i < end && isBlank(s.charCodeAt(i), true)) i++;
+
+  // Timestamp: up to 13 digits, or seconds.mmm.
+  const tsStart = i;
+  let timestamp = 0;
+  for (; i < end; i++) {
+    c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    timestamp = timestamp * 10 + c;
+  }
+  let digits = i - tsStart;
+  if (digits === 0 || digits > 13) return undefined;
+  if (i < end && s.charCodeAt(i) === 46) {
+    if (i + 4 > end) return undefined;
+    for (let k = 1; k <= 3; k++) {
+      c = s.charCodeAt(i + k) - 48;
+      if (c < 0 || c > 9) return undefined;
+      timestamp = timestamp * 10 + c;
+    }
+    digits += 3;
+    i += 4;
+    if (digits > 16) return undefined;
+  }
+  if (timestamp <= 0 || timestamp > MAX_MILLIS) return undefined;
+  if (i >= end || !isBlank(s.charCodeAt(i), loose)) return undefined;
+  i++;
+  if (loose) while (i < end && isBlank(s.charCodeAt(i), true)) i++;
+
+  // Value: OpenTSDB reads text without '.', 'e' or 'E' as a 64-bit integer, the rest as a float.
+  const valueStart = i;
+  let value: MetricValue;
+  let negative = false;
+  c = s.charCodeAt(i);
+  if (c === 45) {
+    negative = true;
+    i++;
+  }
+  const intStart = i;
+  let int = 0;
+  for (; i < end; i++) {
+    c = s.charCodeAt(i) - 48;
+    if (c < 0 || c > 9) break;
+    int = int * 10 + c;
+  }
+  let intDigits = i - intStart;
+  if (i === end || isBlank(s.charCodeAt(i), loose)) {
+    if (intDigits === 0) return undefined;
+    if (intDigits <= 15) {
+      value = negative ? 0 - int : int;
+    } else {
+      return undefined; // 16+ digits: the rules decide between number, bigint and overflow.
+    }
+  } else {
+    // Decimal float: digits [. digits] [e [+-] digits], at least one mantissa digit.
+    c = s.charCodeAt(i);
+    if (c === 46) {
+      i++;
+      const fracStart = i;
+      for (; i < end; i++) {
+        c = s.charCodeAt(i);
+        if (c < 48 || c > 57) break;
+      }
+      intDigits += i - fracStart;
+    }
+    if (intDigits === 0) return undefined;
+    if (i < end) {
+      c = s.charCodeAt(i);
+      if (c === 101 || c === 69) {
+        i++;
+        c = s.charCodeAt(i);
+        if (c === 43 || c === 45) i++;
+        const expStart = i;
+        for (; i < end; i++) {
+          c = s.charCodeAt(i);
+          if (c < 48 || c > 57) break;
+        }
+        if (i === expStart) return undefined;
+      }
+    }
+    if (i < end && !isBlank(s.charCodeAt(i), loose)) return undefined;
+    value = Number(s.slice(valueStart, i));
+    if (value - value !== 0) return undefined; // Infinity: the rules word the error.
+  }
+  const valueText = s.slice(valueStart, i);
+
+  // Tags, kept sorted by insertion as they arrive (there are few).
+  let count = 0;
+  const maxTags = opts.maxTags;
+  while (i < end) {
+    c = s.charCodeAt(i);
+    if (isBlank(c, loose)) {
+      i++;
+      continue;
+    }
+    const keyStart = i;
+    for (; i < end; i++) {
+      c = s.charCodeAt(i);
+      if (c === 61) break;
+      if (c <= 32 || (c < 128 ? ascii[c] === 0 : !isAllowedNonAscii(c, opts))) return undefined;
+    }
+    if (i === keyStart || i >= end) return undefined;
+    const key = s.slice(keyStart, i);
+    i++;
+    const tagValueStart = i;
+    for (; i < end; i++) {
+      c = s.charCodeAt(i);
+      if (c <= 32) {
+        if (isBlank(c, loose)) break;
+        return undefined;
+      }
+      if (c === 61 || (c < 128 ? ascii[c] === 0 : !isAllowedNonAscii(c, opts))) return undefined;
+    }
+    if (i === tagValueStart) return undefined;
+    const tagValue = s.slice(tagValueStart, i);
+
+    let at = count;
+    let duplicate = false;
+    for (let k = 0; k < count; k++) {
+      const existing = keys[k]!;
+      if (existing === key) {
+        if (values[k] !== tagValue) return undefined;
+        duplicate = true;
+        break;
+      }
+      if (key < existing && at === count) at = k;
+    }
+    if (duplicate) continue;
+    if (count === maxTags) return undefined;
+    for (let k = count; k > at; k--) {
+      keys[k] = keys[k - 1]!;
+      values[k] = values[k - 1]!;
+    }
+    keys[at] = key;
+    values[at] = tagValue;
+    count++;
+  }
+  if (count === 0 && !opts.tagsOptional) return undefined;
+
+  const tags: Tags = {};
+  for (let k = 0; k < count; k++) tags[keys[k]!] = values[k]!;
+  return { metric, timestamp, value, tags, valueText };
+}
