@@ -1,0 +1,18 @@
+export { DEFAULT_PROC_ROOT, DEFAULT_SYS_ROOT } from './context.js';
+export type { DfStatOptions, FsUsage, StatFsFunction } from './dfstat.js';
+export { createDfStat, DEFAULT_IGNORED_FS_TYPES, DEFAULT_IGNORED_MOUNT_PREFIXES } from './dfstat.js';
+export { CollectorError } from './errors.js';
+export type { IfStatOptions } from './ifstat.js';
+export { CLASSIC_PHYSICAL_INTERFACES, createIfStat, DEFAULT_EXCLUDED_INTERFACES } from './ifstat.js';
+export type { IoStatOptions } from './iostat.js';
+export { createIoStat, DISK_FIELDS, OLD_PARTITION_FIELDS } from './iostat.js';
+export type { NetStatOptions } from './netstat.js';
+export { createNetStat } from './netstat.js';
+export type { NfsStatOptions } from './nfsstat.js';
+export { createNfsStat } from './nfsstat.js';
+export { tagValue } from './point-batch.js';
+export type { CpuTypeLabels, ProcStatsOptions } from './procstats.js';
+export { createProcStats } from './procstats.js';
+export type { BuiltinCollectorName, BuiltinCollectorsOptions } from './registry.js';
+export { BUILTIN_COLLECTOR_NAMES, builtinCollectors } from './registry.js';
+export type { CollectContext, Collector, CommonCollectorOptions } from './types.js';
