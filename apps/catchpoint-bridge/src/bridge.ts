@@ -83,6 +83,7 @@ export class Bridge {
       sink,
       metrics: this.metrics,
       onUnknownNode: () => this.refresher.requestRefresh(),
+      protocol: { maxTags: config.mapping.maxTags, extraChars: config.mapping.extraChars },
       logger: logger.child({ component: 'ingest' }),
     });
     const host = sanitizeTagValue(config.selfMetrics.host) || 'unknown';
@@ -125,7 +126,9 @@ export class Bridge {
           count: this.directory.size,
           origin: this.directory.origin,
           updatedAt:
-            this.directory.updatedAt === undefined ? undefined : new Date(this.directory.updatedAt).toISOString(),
+            this.directory.updatedAt === undefined
+              ? undefined
+              : new Date(this.directory.updatedAt).toISOString(),
           api: config.catchpoint.api,
         },
       }),
@@ -191,7 +194,8 @@ export class Bridge {
       timeout,
     ]);
     clearTimeout(timer);
-    if (!sinkClosed) logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'sink not closed before the deadline');
+    if (!sinkClosed)
+      logger.warn({ timeoutMs: config.shutdownTimeoutMs }, 'sink not closed before the deadline');
     return { drained, sinkClosed };
   }
 }

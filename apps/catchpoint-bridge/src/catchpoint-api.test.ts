@@ -170,7 +170,11 @@ describe('Catchpoint REST API v2', () => {
   it('pages by page size when the answer has no hasMore, ending on a short page', async () => {
     api = new FakeCatchpointApi({ v2Nodes: many(20), v2HasMore: false });
     await api.start();
-    const r = await new CatchpointV2Client({ baseUrl: api.baseUrl, apiKey: 'api-key-1', pageSize: 10 }).fetchNodes();
+    const r = await new CatchpointV2Client({
+      baseUrl: api.baseUrl,
+      apiKey: 'api-key-1',
+      pageSize: 10,
+    }).fetchNodes();
     expect(r.ok && r.nodes).toHaveLength(20);
     // Pages 1 and 2 are full, page 3 is empty.
     expect(api.count('/api/v2/nodes/all')).toBe(3);
@@ -200,7 +204,11 @@ describe('Catchpoint REST API v2', () => {
     api = new FakeCatchpointApi({ v2Nodes: many(15) });
     await api.start();
     api.failNext('/api/v2/nodes/all?pageNumber=2', { status: 500 });
-    const r = await new CatchpointV2Client({ baseUrl: api.baseUrl, apiKey: 'api-key-1', pageSize: 10 }).fetchNodes();
+    const r = await new CatchpointV2Client({
+      baseUrl: api.baseUrl,
+      apiKey: 'api-key-1',
+      pageSize: 10,
+    }).fetchNodes();
     expect(r).toEqual({ ok: false, error: expect.objectContaining({ code: 'http', status: 500 }) });
   });
 });

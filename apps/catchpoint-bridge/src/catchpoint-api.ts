@@ -16,7 +16,14 @@ import { type NodeInfo, nodeFromV1, nodeFromV2 } from './node-info.js';
  * Credentials and tokens never appear in an error message.
  */
 
-export type ApiErrorCode = 'network' | 'timeout' | 'aborted' | 'http' | 'auth' | 'invalid_response' | 'too_large';
+export type ApiErrorCode =
+  | 'network'
+  | 'timeout'
+  | 'aborted'
+  | 'http'
+  | 'auth'
+  | 'invalid_response'
+  | 'too_large';
 
 export interface ApiError {
   code: ApiErrorCode;
@@ -68,7 +75,10 @@ function joinUrl(base: string, path: string): string {
   return base.replace(/\/+$/, '') + path;
 }
 
-async function readLimited(body: Dispatcher.ResponseData['body'], limit: number): Promise<string | undefined> {
+async function readLimited(
+  body: Dispatcher.ResponseData['body'],
+  limit: number,
+): Promise<string | undefined> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of body) {
@@ -109,14 +119,21 @@ async function send(
     }
     return { ok: true, response: { status: res.statusCode, text } };
   } catch (err) {
-    if (signal?.aborted) return { ok: false, error: { code: 'aborted', message: `${init.method} ${path}: aborted` } };
+    if (signal?.aborted)
+      return { ok: false, error: { code: 'aborted', message: `${init.method} ${path}: aborted` } };
     if (timeout.aborted) {
-      return { ok: false, error: { code: 'timeout', message: `${init.method} ${path}: no answer within ${timeoutMs} ms` } };
+      return {
+        ok: false,
+        error: { code: 'timeout', message: `${init.method} ${path}: no answer within ${timeoutMs} ms` },
+      };
     }
     const e = err as { code?: string; message?: string };
     return {
       ok: false,
-      error: { code: 'network', message: `${init.method} ${path}: ${e.code ?? 'error'} ${e.message ?? ''}`.trim() },
+      error: {
+        code: 'network',
+        message: `${init.method} ${path}: ${e.code ?? 'error'} ${e.message ?? ''}`.trim(),
+      },
     };
   }
 }
@@ -146,7 +163,10 @@ function httpError(path: string, res: RawResponse): ApiError {
   return { code, status: res.status, message: `${path}: HTTP ${res.status}${detail ? ` (${detail})` : ''}` };
 }
 
-function parseJson(path: string, text: string): { ok: true; value: unknown } | { ok: false; error: ApiError } {
+function parseJson(
+  path: string,
+  text: string,
+): { ok: true; value: unknown } | { ok: false; error: ApiError } {
   try {
     return { ok: true, value: JSON.parse(text) };
   } catch {
@@ -170,7 +190,9 @@ export class CatchpointV1Client implements NodeSource {
     this.#now = options.now ?? Date.now;
   }
 
-  async #authorize(signal: AbortSignal | undefined): Promise<{ ok: true; token: Token } | { ok: false; error: ApiError }> {
+  async #authorize(
+    signal: AbortSignal | undefined,
+  ): Promise<{ ok: true; token: Token } | { ok: false; error: ApiError }> {
     const path = '/ui/api/token';
     const body = new URLSearchParams({
       grant_type: 'client_credentials',
@@ -199,7 +221,10 @@ export class CatchpointV1Client implements NodeSource {
     const v = j.value as Record<string, unknown> | null;
     const access = v?.['access_token'];
     if (typeof access !== 'string' || access === '') {
-      return { ok: false, error: { code: 'invalid_response', message: `${path}: no access_token in the answer` } };
+      return {
+        ok: false,
+        error: { code: 'invalid_response', message: `${path}: no access_token in the answer` },
+      };
     }
     const expiresIn = typeof v?.['expires_in'] === 'number' && v['expires_in'] > 0 ? v['expires_in'] : 900;
     // Renew ahead of expiry: a minute early, or a tenth of the lifetime for short-lived tokens.
@@ -249,7 +274,10 @@ export class CatchpointV1Client implements NodeSource {
       const v = j.value as Record<string, unknown> | unknown[] | null;
       const items = Array.isArray(v) ? v : v?.['items'];
       if (!Array.isArray(items)) {
-        return { ok: false, error: { code: 'invalid_response', message: `${path}: no "items" array in the answer` } };
+        return {
+          ok: false,
+          error: { code: 'invalid_response', message: `${path}: no "items" array in the answer` },
+        };
       }
       const nodes: NodeInfo[] = [];
       for (const raw of items) {
@@ -302,9 +330,13 @@ export class CatchpointV2Client implements NodeSource {
       const data = v?.['data'];
       const list = Array.isArray(data)
         ? data
-        : ((data as Record<string, unknown> | undefined)?.['nodes'] ?? (data as Record<string, unknown>)?.['items']);
+        : ((data as Record<string, unknown> | undefined)?.['nodes'] ??
+          (data as Record<string, unknown>)?.['items']);
       if (!Array.isArray(list)) {
-        return { ok: false, error: { code: 'invalid_response', message: `${path}: no "data.nodes" array in the answer` } };
+        return {
+          ok: false,
+          error: { code: 'invalid_response', message: `${path}: no "data.nodes" array in the answer` },
+        };
       }
       let fresh = 0;
       for (const raw of list) {

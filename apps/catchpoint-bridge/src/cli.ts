@@ -119,7 +119,11 @@ export function parseCommandLine(argv: readonly string[]): CliParse {
     return { ok: false, errors: [`command line: ${(err as Error).message.split('\n')[0]}`] };
   }
   if (positionals.length > 0) {
-    return { ok: false, errors: [`command line: unexpected argument ${JSON.stringify(positionals[0])}; see --help`] };
+    // Not echoed: a stray argument is often a value meant for a flag, possibly a secret.
+    return {
+      ok: false,
+      errors: [`command line: unexpected argument #${argv.indexOf(positionals[0]!) + 1}; see --help`],
+    };
   }
 
   const warnings: string[] = [];

@@ -17,33 +17,34 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 
 /** `1500`, `"1500"`, `"30s"`, `"10m"`, `"6h"` -> milliseconds. */
 function duration(min: number, max: number) {
-  return z
-    .union([z.number(), z.string()])
-    .transform((v, ctx) => {
-      let ms: number;
-      if (typeof v === 'number') ms = v;
-      else {
-        const m = DURATION.exec(v.trim());
-        if (m === null) {
-          ctx.addIssue({ code: 'custom', message: `expected a duration like 500ms, 30s, 10m, 6h; got ${JSON.stringify(v)}` });
-          return z.NEVER;
-        }
-        ms = Number(m[1]) * UNIT_MS[m[2] ?? 'ms']!;
-      }
-      if (!Number.isFinite(ms) || ms < min || ms > max) {
-        ctx.addIssue({ code: 'custom', message: `must be between ${min} ms and ${max} ms; got ${ms} ms` });
+  return z.union([z.number(), z.string()]).transform((v, ctx) => {
+    let ms: number;
+    if (typeof v === 'number') ms = v;
+    else {
+      const m = DURATION.exec(v.trim());
+      if (m === null) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a duration like 500ms, 30s, 10m, 6h; got ${JSON.stringify(v)}`,
+        });
         return z.NEVER;
       }
-      return Math.round(ms);
-    });
+      ms = Number(m[1]) * UNIT_MS[m[2] ?? 'ms']!;
+    }
+    if (!Number.isFinite(ms) || ms < min || ms > max) {
+      ctx.addIssue({ code: 'custom', message: `must be between ${min} ms and ${max} ms; got ${ms} ms` });
+      return z.NEVER;
+    }
+    return Math.round(ms);
+  });
 }
 
 const intFrom = (min: number, max: number) =>
   z.coerce.number({ error: 'expected a number' }).int('expected an integer').min(min).max(max);
 const port = intFrom(0, 65535);
-const bool = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) =>
-  typeof v === 'boolean' ? v : v === 'true' || v === '1' || v === 'yes',
-);
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((v) => (typeof v === 'boolean' ? v : v === 'true' || v === '1' || v === 'yes'));
 
 const nodeTag = z.enum(Object.keys(NODE_TAGS) as [NodeTag, ...NodeTag[]]);
 
@@ -58,7 +59,9 @@ const schema = z.object({
     .object({
       path: z.string().startsWith('/', 'must start with /').default('/'),
       healthPath: z.string().startsWith('/', 'must start with /').default('/health'),
-      secrets: z.array(z.string().min(16, 'a shared secret needs at least 16 characters').max(1024)).default([]),
+      secrets: z
+        .array(z.string().min(16, 'a shared secret needs at least 16 characters').max(1024))
+        .default([]),
       secretHeader: z
         .string()
         .regex(/^[A-Za-z0-9-]+$/, 'must be an HTTP header name')
@@ -97,7 +100,9 @@ const schema = z.object({
   catchpoint: z
     .object({
       api: z.enum(['auto', 'v1', 'v2', 'none']).default('auto'),
-      baseUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).default('https://io.catchpoint.com'),
+      baseUrl: z
+        .url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+        .default('https://io.catchpoint.com'),
       clientId: z.string().min(1).optional(),
       clientSecret: z.string().min(1).optional(),
       apiKey: z.string().min(1).optional(),
@@ -129,7 +134,9 @@ export interface BridgeConfig extends Omit<Parsed, 'catchpoint' | 'mapping'> {
   mapping: Omit<Parsed['mapping'], 'nodeTags'> & { nodeTags: NodeTag[] };
 }
 
-export type ConfigResult = { ok: true; config: BridgeConfig; warnings: string[] } | { ok: false; errors: string[] };
+export type ConfigResult =
+  | { ok: true; config: BridgeConfig; warnings: string[] }
+  | { ok: false; errors: string[] };
 
 /** Nested plain objects; later layers win key by key, arrays are replaced whole. */
 export type Layer = Record<string, unknown>;
@@ -241,7 +248,9 @@ async function resolveSecretFiles(layer: Layer, errors: string[], read: ReadText
     try {
       onText(await read(file));
     } catch (err) {
-      errors.push(`${section}.${fileKey}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      errors.push(
+        `${section}.${fileKey}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
     }
   };
   await take('webhook', 'secretFile', (text) => {
@@ -313,7 +322,9 @@ function crossCheck(c: Parsed, warnings: string[]): ConfigResult {
     );
   }
   if (c.webhook.allowUnauthenticated && c.webhook.secrets.length === 0) {
-    warnings.push('webhook: accepting pushes without a shared secret; anyone who can reach the port can write points');
+    warnings.push(
+      'webhook: accepting pushes without a shared secret; anyone who can reach the port can write points',
+    );
   }
   if (c.webhook.path === c.webhook.healthPath) {
     errors.push('webhook.healthPath: must differ from webhook.path');
@@ -333,14 +344,20 @@ function crossCheck(c: Parsed, warnings: string[]): ConfigResult {
     errors.push('catchpoint.apiKey: the v2 API needs an API key (CATCHPOINT_API_KEY or --api-key-file)');
   }
   if (c.catchpoint.clientId !== undefined && c.catchpoint.clientSecret === undefined && api !== 'v2') {
-    warnings.push('catchpoint: a client id without a client secret; node metadata will come from the cache only');
+    warnings.push(
+      'catchpoint: a client id without a client secret; node metadata will come from the cache only',
+    );
   }
   if (api === 'none') {
-    warnings.push('catchpoint: no REST API credentials; node metadata comes from the cache file only (else `unknown`)');
+    warnings.push(
+      'catchpoint: no REST API credentials; node metadata comes from the cache file only (else `unknown`)',
+    );
   }
 
   if (sanitizeTagValue(c.mapping.unknownValue, c.mapping.extraChars) !== c.mapping.unknownValue) {
-    errors.push(`mapping.unknownValue: ${JSON.stringify(c.mapping.unknownValue)} is not a valid OpenTSDB tag value`);
+    errors.push(
+      `mapping.unknownValue: ${JSON.stringify(c.mapping.unknownValue)} is not a valid OpenTSDB tag value`,
+    );
   }
   const nodeTags = c.mapping.nodeTags ?? (api === 'v2' ? V2_NODE_TAGS : ALL_NODE_TAGS);
   if (new Set(nodeTags).size !== nodeTags.length) errors.push('mapping.nodeTags: a tag is listed twice');
@@ -353,7 +370,11 @@ function crossCheck(c: Parsed, warnings: string[]): ConfigResult {
   if (errors.length > 0) return { ok: false, errors };
   return {
     ok: true,
-    config: { ...c, catchpoint: { ...c.catchpoint, api }, mapping: { ...c.mapping, nodeTags: [...nodeTags] } },
+    config: {
+      ...c,
+      catchpoint: { ...c.catchpoint, api },
+      mapping: { ...c.mapping, nodeTags: [...nodeTags] },
+    },
     warnings,
   };
 }

@@ -210,7 +210,12 @@ describe('default mapping, per recorded push', () => {
 describe('default mapping, options', () => {
   it('follows the configured node tags and their order', () => {
     const r = map('dns', { nodeTags: ['country', 'network_type'] });
-    expect(r.points[1]!.tags).toEqual({ test_id: '98765', node_id: '312', country: 'China', network_type: 'Backbone' });
+    expect(r.points[1]!.tags).toEqual({
+      test_id: '98765',
+      node_id: '312',
+      country: 'China',
+      network_type: 'Backbone',
+    });
   });
 
   it('never writes more tags than max_tags, dropping node tags last-first', () => {
@@ -219,8 +224,16 @@ describe('default mapping, options', () => {
         expect(Object.keys(p.tags).length).toBeLessThanOrEqual(maxTags);
       }
     }
-    expect(map('dns', { maxTags: 3 }).points[0]!.tags).toEqual({ status: 'ok', test_id: '98765', node_id: '312' });
-    expect(map('dns', { maxTags: 3 }).points[1]!.tags).toEqual({ test_id: '98765', node_id: '312', asn: '4837' });
+    expect(map('dns', { maxTags: 3 }).points[0]!.tags).toEqual({
+      status: 'ok',
+      test_id: '98765',
+      node_id: '312',
+    });
+    expect(map('dns', { maxTags: 3 }).points[1]!.tags).toEqual({
+      test_id: '98765',
+      node_id: '312',
+      asn: '4837',
+    });
   });
 
   it('uses the configured placeholder', () => {
@@ -238,7 +251,9 @@ describe('default mapping, options', () => {
     const p = push('dns');
     p.timing = { Total: 5, total: 6, DNSError: 1, DnsError: 2 };
     const r = mapDefault(p, nodes.get(312), DEFAULT_MAPPING);
-    expect(r.points.filter((x) => x.metric.startsWith('catchpoint.timing')).map((x) => [x.metric, x.value])).toEqual([
+    expect(
+      r.points.filter((x) => x.metric.startsWith('catchpoint.timing')).map((x) => [x.metric, x.value]),
+    ).toEqual([
       ['catchpoint.timing.total', 5],
       ['catchpoint.timing.dns_error', 1],
     ]);
@@ -246,7 +261,14 @@ describe('default mapping, options', () => {
 
   it('skips values that are not numbers and nesting deeper than three levels', () => {
     const p = push('dns');
-    p.timing = { Total: 'n/a', Dns: null, Wait: true, Ssl: [1], Load: Number.NaN, Deep: { A: { B: { C: 1 } }, D: 2 } };
+    p.timing = {
+      Total: 'n/a',
+      Dns: null,
+      Wait: true,
+      Ssl: [1],
+      Load: Number.NaN,
+      Deep: { A: { B: { C: 1 } }, D: 2 },
+    };
     const r = mapDefault(p, nodes.get(312), DEFAULT_MAPPING);
     expect(r.points.filter((x) => x.metric.startsWith('catchpoint.timing')).map((x) => x.metric)).toEqual([
       'catchpoint.timing.deep.d',
@@ -257,7 +279,9 @@ describe('default mapping, options', () => {
     const p = push('dns');
     p.error = { Code: '404' };
     const r = mapDefault(p, nodes.get(312), { ...DEFAULT_MAPPING, nodeTags: [] });
-    expect(r.points[0]).toEqual(pt('catchpoint.run', p.timestamp, 1, { status: 'error', test_id: '98765', node_id: '312' }));
+    expect(r.points[0]).toEqual(
+      pt('catchpoint.run', p.timestamp, 1, { status: 'error', test_id: '98765', node_id: '312' }),
+    );
     expect(r.points.at(-1)).toEqual(
       pt('catchpoint.error', p.timestamp, 1, { type: 'code', code: '404', test_id: '98765', node_id: '312' }),
     );

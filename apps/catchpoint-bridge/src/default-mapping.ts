@@ -46,7 +46,11 @@ function collect(
  * Tags: the point's own (`status`, `type`, `code`) first, then `test_id`, `node_id`, then the
  * node metadata tags in configured order, cut at `maxTags`.
  */
-export function mapDefault(push: CatchpointPush, node: NodeInfo | undefined, options: MappingOptions): MapResult {
+export function mapDefault(
+  push: CatchpointPush,
+  node: NodeInfo | undefined,
+  options: MappingOptions,
+): MapResult {
   const base: Array<[string, string]> = [
     ['test_id', String(push.testId)],
     ['node_id', String(push.nodeId)],
@@ -91,7 +95,8 @@ export function mapDefault(push: CatchpointPush, node: NodeInfo | undefined, opt
   if (push.timing !== undefined) collect('catchpoint.timing', push.timing, 1, (m, v) => add(m, v, plainTags));
   for (const [flag, set] of facts.flags) {
     const type = snakeCase(flag).slice(0, MAX_SEGMENT);
-    if (type !== '') add('catchpoint.error', set ? 1 : 0, tagsWith([['type', type]]), `catchpoint.error\0${type}`);
+    if (type !== '')
+      add('catchpoint.error', set ? 1 : 0, tagsWith([['type', type]]), `catchpoint.error\0${type}`);
   }
   if (facts.code !== undefined) {
     const code = metadataValue(facts.code, options);
@@ -107,6 +112,7 @@ export function mapDefault(push: CatchpointPush, node: NodeInfo | undefined, opt
   }
   if (push.ping !== undefined) collect('catchpoint.ping', push.ping, 1, (m, v) => add(m, v, plainTags));
   if (push.byte !== undefined) collect('catchpoint.byte', push.byte, 1, (m, v) => add(m, v, plainTags));
-  if (push.counter !== undefined) collect('catchpoint.counter', push.counter, 1, (m, v) => add(m, v, plainTags));
+  if (push.counter !== undefined)
+    collect('catchpoint.counter', push.counter, 1, (m, v) => add(m, v, plainTags));
   return { points, truncated };
 }

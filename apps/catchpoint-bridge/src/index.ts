@@ -21,7 +21,7 @@ export type { IngestOptions, IngestOutcome } from './ingest.js';
 export { Ingest } from './ingest.js';
 export { createMapper } from './mapping.js';
 export type { Mapper, MappingOptions, MapResult, NodeTag } from './mapping-options.js';
-export { ALL_NODE_TAGS, DEFAULT_MAPPING, NODE_TAGS, V2_NODE_TAGS, metadataValue } from './mapping-options.js';
+export { ALL_NODE_TAGS, DEFAULT_MAPPING, metadataValue, NODE_TAGS, V2_NODE_TAGS } from './mapping-options.js';
 export type { CacheLoadResult, NodeCache } from './node-cache.js';
 export { loadNodeCache, saveNodeCache } from './node-cache.js';
 export type { NodeRefresherOptions, RefreshOutcome, RefreshTrigger } from './node-directory.js';

@@ -1,3 +1,4 @@
+import { type DataPoint, type ProtocolOptions, validatePoint } from '@otsdb/protocol';
 import type { Logger } from 'pino';
 import type { Mapper } from './mapping-options.js';
 import type { NodeDirectory } from './node-directory.js';
@@ -22,6 +23,12 @@ export interface IngestOptions {
   metrics: BridgeMetrics;
   /** Called with the node id of a push the node list does not know (rate limiting is the callee's). */
   onUnknownNode?: (nodeId: number) => void;
+  /**
+   * The target's rules (max tags, extra characters). Every mapped point is checked with
+   * `validatePoint` before it reaches the sink; one that fails (a mapping bug, never bad input:
+   * the mapping sanitises) is dropped and counted, so one bad point cannot fail a whole batch.
+   */
+  protocol?: ProtocolOptions;
   logger?: Logger | undefined;
 }
 
@@ -43,8 +50,9 @@ export class Ingest {
       metrics.unknownNodes++;
       this.#o.onUnknownNode?.(push.nodeId);
     }
-    const { points, truncated } = mapper(push, node);
-    metrics.pointsTruncated += truncated;
+    const mapped = mapper(push, node);
+    metrics.pointsTruncated += mapped.truncated;
+    const points = this.#valid(mapped.points);
     let result: WriteResult | Promise<WriteResult>;
     try {
       result = sink.write(points);
@@ -59,6 +67,27 @@ export class Ingest {
       );
     }
     return this.#written(result, points.length, unknownNode);
+  }
+
+  #valid(points: DataPoint[]): DataPoint[] {
+    const options = this.#o.protocol;
+    let kept: DataPoint[] | undefined;
+    for (let i = 0; i < points.length; i++) {
+      const error = validatePoint(points[i]!, options);
+      if (error === undefined) {
+        kept?.push(points[i]!);
+        continue;
+      }
+      kept ??= points.slice(0, i);
+      this.#o.metrics.pointsInvalid++;
+      if (this.#o.metrics.pointsInvalid <= 10) {
+        this.#o.logger?.error(
+          { metric: points[i]!.metric, code: error.code, reason: error.message },
+          'mapped point dropped',
+        );
+      }
+    }
+    return kept ?? points;
   }
 
   #invalid(error: PayloadError): IngestOutcome {

@@ -6,7 +6,10 @@ import pretty from 'pino-pretty';
  * when stderr is a terminal, JSON lines otherwise. Secret-bearing fields are redacted by
  * name as a second line of defence: no code path logs them on purpose.
  */
-export function createLogger(level: string, stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr): Logger {
+export function createLogger(
+  level: string,
+  stream: NodeJS.WritableStream & { isTTY?: boolean } = process.stderr,
+): Logger {
   const options: pino.LoggerOptions = {
     level,
     base: { app: 'catchpoint-bridge' },
@@ -31,7 +34,10 @@ export function createLogger(level: string, stream: NodeJS.WritableStream & { is
     },
   };
   if (stream.isTTY) {
-    return pino(options, pretty({ destination: stream, colorize: true, sync: true, translateTime: 'SYS:standard' }));
+    return pino(
+      options,
+      pretty({ destination: stream, colorize: true, sync: true, translateTime: 'SYS:standard' }),
+    );
   }
   return pino(options, stream === process.stderr ? pino.destination({ fd: 2, sync: false }) : stream);
 }

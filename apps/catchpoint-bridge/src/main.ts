@@ -71,7 +71,12 @@ export async function main(
     for (const r of summary.rejected.slice(0, 100)) logger.warn({ where: r.where }, r.message);
     const stopped = await bridge.stop();
     logger.info(
-      { documents: summary.documents, accepted: summary.accepted, points: summary.points, rejected: summary.rejected.length },
+      {
+        documents: summary.documents,
+        accepted: summary.accepted,
+        points: summary.points,
+        rejected: summary.rejected.length,
+      },
       'replay finished',
     );
     return summary.rejected.length === 0 && stopped.sinkClosed ? 0 : 1;

@@ -47,8 +47,12 @@ export async function loadNodeCache(path: string): Promise<CacheLoadResult> {
     raw = await readFile(path, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { ok: false, error: { code: 'missing', message: `${path}: no node cache yet` } };
-    return { ok: false, error: { code: 'unreadable', message: `${path}: ${code ?? 'error'} reading the node cache` } };
+    if (code === 'ENOENT')
+      return { ok: false, error: { code: 'missing', message: `${path}: no node cache yet` } };
+    return {
+      ok: false,
+      error: { code: 'unreadable', message: `${path}: ${code ?? 'error'} reading the node cache` },
+    };
   }
   let json: unknown;
   try {

@@ -22,7 +22,9 @@ class ScriptedSource implements NodeSource {
     this.calls++;
     if (a === 'hang') {
       return new Promise((resolve) => {
-        signal?.addEventListener('abort', () => resolve({ ok: false, error: { code: 'aborted', message: 'aborted' } }));
+        signal?.addEventListener('abort', () =>
+          resolve({ ok: false, error: { code: 'aborted', message: 'aborted' } }),
+        );
       });
     }
     return Promise.resolve(a);
@@ -44,7 +46,12 @@ afterEach(async () => {
 describe('node cache file', () => {
   it('round-trips, leaving no temporary file behind', async () => {
     const file = join(dir, 'nodes.json');
-    const w = await saveNodeCache(file, { version: 1, fetchedAt: '2024-05-02T12:00:00.000Z', api: 'v1', nodes: NODES });
+    const w = await saveNodeCache(file, {
+      version: 1,
+      fetchedAt: '2024-05-02T12:00:00.000Z',
+      api: 'v1',
+      nodes: NODES,
+    });
     expect(w).toEqual({ ok: true });
     expect(await loadNodeCache(file)).toEqual({
       ok: true,
@@ -86,7 +93,10 @@ describe('node cache file', () => {
 });
 
 describe('NodeRefresher', () => {
-  const make = (source: NodeSource | undefined, extra: Partial<ConstructorParameters<typeof NodeRefresher>[0]> = {}) => {
+  const make = (
+    source: NodeSource | undefined,
+    extra: Partial<ConstructorParameters<typeof NodeRefresher>[0]> = {},
+  ) => {
     const directory = new NodeDirectory();
     const outcomes: RefreshOutcome[] = [];
     const refresher = new NodeRefresher({
@@ -104,7 +114,12 @@ describe('NodeRefresher', () => {
 
   it('starts from the cache, then replaces it with the API list and rewrites the cache', async () => {
     const file = join(dir, 'nodes.json');
-    await saveNodeCache(file, { version: 1, fetchedAt: '2024-01-01T00:00:00.000Z', api: 'v1', nodes: [NODES[0]!] });
+    await saveNodeCache(file, {
+      version: 1,
+      fetchedAt: '2024-01-01T00:00:00.000Z',
+      api: 'v1',
+      nodes: [NODES[0]!],
+    });
     const source = new ScriptedSource([ok(NODES)]);
     const { directory, refresher } = make(source);
     const { firstRefresh } = await refresher.start();
@@ -164,7 +179,11 @@ describe('NodeRefresher', () => {
     const { directory, refresher } = make(source);
     await (await refresher.start()).firstRefresh;
     const second = await refresher.refreshNow();
-    expect(second).toEqual({ ok: false, trigger: 'manual', error: expect.objectContaining({ code: 'invalid_response' }) });
+    expect(second).toEqual({
+      ok: false,
+      trigger: 'manual',
+      error: expect.objectContaining({ code: 'invalid_response' }),
+    });
     expect(directory.size).toBe(3);
     await refresher.stop();
   });
@@ -213,7 +232,11 @@ describe('NodeRefresher', () => {
     await saveNodeCache(file, { version: 1, fetchedAt: '2024-01-01T00:00:00.000Z', api: 'v2', nodes: NODES });
     const { refresher, directory } = make(undefined);
     const first = await (await refresher.start()).firstRefresh;
-    expect(first).toEqual({ ok: false, trigger: 'start', error: expect.objectContaining({ code: 'no_source' }) });
+    expect(first).toEqual({
+      ok: false,
+      trigger: 'start',
+      error: expect.objectContaining({ code: 'no_source' }),
+    });
     expect(directory.size).toBe(3);
     expect(directory.origin).toBe('cache');
     expect(directory.updatedAt).toBe(Date.parse('2024-01-01T00:00:00.000Z'));

@@ -78,7 +78,10 @@ export interface NodeRefresherOptions {
  */
 export class NodeRefresher {
   readonly #o: Required<
-    Pick<NodeRefresherOptions, 'intervalMs' | 'jitter' | 'retryMinMs' | 'unknownRefreshMinIntervalMs' | 'now' | 'random'>
+    Pick<
+      NodeRefresherOptions,
+      'intervalMs' | 'jitter' | 'retryMinMs' | 'unknownRefreshMinIntervalMs' | 'now' | 'random'
+    >
   > &
     NodeRefresherOptions;
   #timer: NodeJS.Timeout | undefined;
@@ -114,7 +117,10 @@ export class NodeRefresher {
       if (r.ok) {
         const at = Date.parse(r.cache.fetchedAt);
         directory.replace(r.cache.nodes, 'cache', Number.isFinite(at) ? at : this.#o.now());
-        logger?.info({ nodes: r.cache.nodes.length, fetchedAt: r.cache.fetchedAt }, 'node list loaded from cache');
+        logger?.info(
+          { nodes: r.cache.nodes.length, fetchedAt: r.cache.fetchedAt },
+          'node list loaded from cache',
+        );
       } else if (r.error.code !== 'missing') {
         logger?.warn({ reason: r.error.message }, 'node cache ignored');
       }
@@ -203,7 +209,9 @@ export class NodeRefresher {
   #schedule(lastOk: boolean): void {
     if (this.#stopped) return;
     const { intervalMs, retryMinMs, jitter, random } = this.#o;
-    const base = lastOk ? intervalMs : Math.min(intervalMs, retryMinMs * 2 ** Math.min(this.#failures - 1, 20));
+    const base = lastOk
+      ? intervalMs
+      : Math.min(intervalMs, retryMinMs * 2 ** Math.min(this.#failures - 1, 20));
     const spread = 1 + jitter * (2 * random() - 1);
     const delay = Math.max(1, Math.round(base * spread));
     this.#timer = setTimeout(() => {

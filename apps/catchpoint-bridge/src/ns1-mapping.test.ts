@@ -65,7 +65,10 @@ describe('ns1 compatibility mapping', () => {
       nodeid: '2050',
       region: 'unknown',
     });
-    expect(ping.find((p) => p.metric === 'catchpoint.rtt.by_isp.55501')!.tags).toEqual({ nodeid: '2050', isp: 'unknown' });
+    expect(ping.find((p) => p.metric === 'catchpoint.rtt.by_isp.55501')!.tags).toEqual({
+      nodeid: '2050',
+      isp: 'unknown',
+    });
     const unknown = map('unknown-node').points;
     expect(unknown).toHaveLength(14);
     expect(unknown.find((p) => p.metric === 'catchpoint.rtt.by_city.1216003')!.tags).toEqual({
@@ -87,10 +90,13 @@ describe('ns1 compatibility mapping', () => {
     if (!r.ok) throw new Error('fixture');
     r.push.error = { Any: true, Timeout: true };
     const points = mapNs1(r.push, nodes.get(312), NS1).points;
-    expect(points.at(-1)).toEqual(pt('catchpoint.error.by_node.98765', r.push.timestamp, 1, { nodeid: '312', error: 'unknown' }));
+    expect(points.at(-1)).toEqual(
+      pt('catchpoint.error.by_node.98765', r.push.timestamp, 1, { nodeid: '312', error: 'unknown' }),
+    );
   });
 
   it('keeps at most max_tags tags', () => {
-    for (const p of map('dns', { maxTags: 2 }).points) expect(Object.keys(p.tags).length).toBeLessThanOrEqual(2);
+    for (const p of map('dns', { maxTags: 2 }).points)
+      expect(Object.keys(p.tags).length).toBeLessThanOrEqual(2);
   });
 });

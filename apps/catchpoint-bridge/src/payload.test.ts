@@ -40,7 +40,10 @@ describe('parsePush', () => {
 
   it('needs only TestId, NodeId and Summary.Timestamp', () => {
     const r = parsePush(minimal());
-    expect(r).toEqual({ ok: true, push: expect.objectContaining({ testId: 1, nodeId: 2, timing: undefined }) });
+    expect(r).toEqual({
+      ok: true,
+      push: expect.objectContaining({ testId: 1, nodeId: 2, timing: undefined }),
+    });
   });
 
   it.each([
@@ -53,9 +56,17 @@ describe('parsePush', () => {
     [{ ...minimal(), NodeId: -3 }, 'NodeId', 'NodeId: '],
     [{ ...minimal(), NodeId: null }, 'NodeId', 'NodeId: expected a non-negative integer'],
     [{ ...minimal(), Summary: 'x' }, 'Summary', 'Summary: expected a JSON object'],
-    [{ ...minimal(), Summary: { Timestamp: 20240502120449 } }, 'Summary.Timestamp', 'Summary.Timestamp: expected a string'],
+    [
+      { ...minimal(), Summary: { Timestamp: 20240502120449 } },
+      'Summary.Timestamp',
+      'Summary.Timestamp: expected a string',
+    ],
     [{ ...minimal(), Summary: { Timestamp: '2024-05-02' } }, 'Summary.Timestamp', 'expected 17 digits'],
-    [{ ...minimal(), Summary: { Timestamp: '20240532120449609' } }, 'Summary.Timestamp', 'not a valid UTC date'],
+    [
+      { ...minimal(), Summary: { Timestamp: '20240532120449609' } },
+      'Summary.Timestamp',
+      'not a valid UTC date',
+    ],
     [
       { ...minimal(), Summary: { Timestamp: '20240502120449609', Timing: [1, 2] } },
       'Summary.Timing',
@@ -82,15 +93,28 @@ describe('parsePush', () => {
   });
 
   it('ignores descriptive fields of the wrong type instead of refusing the push', () => {
-    const r = parsePush({ ...minimal(), NodeName: 7, TestDetail: { Name: ['x'], TypeId: 'web' }, Asn: { odd: true } });
+    const r = parsePush({
+      ...minimal(),
+      NodeName: 7,
+      TestDetail: { Name: ['x'], TypeId: 'web' },
+      Asn: { odd: true },
+    });
     expect(r).toEqual({
       ok: true,
-      push: expect.objectContaining({ nodeName: undefined, testName: undefined, testTypeId: undefined, asn: undefined }),
+      push: expect.objectContaining({
+        nodeName: undefined,
+        testName: undefined,
+        testTypeId: undefined,
+        asn: undefined,
+      }),
     });
   });
 
   it('treats a null section as absent', () => {
-    const r = parsePush({ ...minimal(), Summary: { Timestamp: '20240502120449609', Error: null, Timing: null } });
+    const r = parsePush({
+      ...minimal(),
+      Summary: { Timestamp: '20240502120449609', Error: null, Timing: null },
+    });
     expect(r).toEqual({ ok: true, push: expect.objectContaining({ error: undefined, timing: undefined }) });
   });
 

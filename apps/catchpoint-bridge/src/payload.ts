@@ -66,14 +66,16 @@ const section = z
 const optionalText = z.string().max(1024).optional().catch(undefined);
 const optionalInt = z.number().int().optional().catch(undefined);
 
-const timestamp = z.string({ error: 'expected a string "yyyyMMddHHmmssfff" (UTC)' }).transform((text, ctx) => {
-  const r = parseCatchpointTimestamp(text);
-  if (!r.ok) {
-    ctx.addIssue({ code: 'custom', message: r.message });
-    return z.NEVER;
-  }
-  return r.millis;
-});
+const timestamp = z
+  .string({ error: 'expected a string "yyyyMMddHHmmssfff" (UTC)' })
+  .transform((text, ctx) => {
+    const r = parseCatchpointTimestamp(text);
+    if (!r.ok) {
+      ctx.addIssue({ code: 'custom', message: r.message });
+      return z.NEVER;
+    }
+    return r.millis;
+  });
 
 const schema = z.object({
   TestId: id,

@@ -43,7 +43,8 @@ export function splitDocuments(
   if (trimmed === '') return { ok: true, docs: [] };
   try {
     const whole: unknown = JSON.parse(trimmed);
-    if (Array.isArray(whole)) return { ok: true, docs: whole.map((value, i) => ({ where: `${source}[${i}]`, value })) };
+    if (Array.isArray(whole))
+      return { ok: true, docs: whole.map((value, i) => ({ where: `${source}[${i}]`, value })) };
     return { ok: true, docs: [{ where: source, value: whole }] };
   } catch {
     // Not one document: try one per line.
@@ -72,7 +73,10 @@ export async function replay(sources: readonly string[], options: ReplayOptions)
     try {
       text = await read(source);
     } catch (err) {
-      summary.rejected.push({ where: source, message: `cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})` });
+      summary.rejected.push({
+        where: source,
+        message: `cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+      });
       continue;
     }
     if (Buffer.byteLength(text) > maxBytes) {

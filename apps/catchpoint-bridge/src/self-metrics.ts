@@ -20,6 +20,7 @@ export interface MetricsSnapshot {
   rejected: Partial<Record<RejectReason, number>>;
   pointsQueued: number;
   pointsTruncated: number;
+  pointsInvalid: number;
   unknownNodes: number;
   nodeRefreshes: { ok: number; error: number };
   selfMetricsDropped: number;
@@ -34,6 +35,8 @@ export class BridgeMetrics {
   accepted = 0;
   pointsQueued = 0;
   pointsTruncated = 0;
+  /** Mapped points `validatePoint` refused: a mapping bug, logged for the first ten. */
+  pointsInvalid = 0;
   unknownNodes = 0;
   refreshOk = 0;
   refreshError = 0;
@@ -55,6 +58,7 @@ export class BridgeMetrics {
       rejected: Object.fromEntries(this.#rejected) as Partial<Record<RejectReason, number>>,
       pointsQueued: this.pointsQueued,
       pointsTruncated: this.pointsTruncated,
+      pointsInvalid: this.pointsInvalid,
       unknownNodes: this.unknownNodes,
       nodeRefreshes: { ok: this.refreshOk, error: this.refreshError },
       selfMetricsDropped: this.selfMetricsDropped,
@@ -78,6 +82,7 @@ export class BridgeMetrics {
       p('accepted', this.accepted),
       p('points_queued', this.pointsQueued),
       p('points_truncated', this.pointsTruncated),
+      p('points_invalid', this.pointsInvalid),
       p('unknown_nodes', this.unknownNodes),
       p('node_refreshes', this.refreshOk, { result: 'ok' }),
       p('node_refreshes', this.refreshError, { result: 'error' }),

@@ -7,7 +7,10 @@ describe('parseCatchpointTimestamp', () => {
     // 2016-02-26 01:04:49.609 UTC, the example in the NS1 bridge's source.
     expect(parseCatchpointTimestamp('20160226010449609')).toEqual({ ok: true, millis: 1456448689609 });
     expect(parseCatchpointTimestamp('19700101000000000')).toEqual({ ok: true, millis: 0 });
-    expect(parseCatchpointTimestamp('20240229235959999')).toEqual({ ok: true, millis: Date.UTC(2024, 1, 29, 23, 59, 59, 999) });
+    expect(parseCatchpointTimestamp('20240229235959999')).toEqual({
+      ok: true,
+      millis: Date.UTC(2024, 1, 29, 23, 59, 59, 999),
+    });
   });
 
   it.each([

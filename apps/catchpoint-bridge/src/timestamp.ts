@@ -10,7 +10,10 @@ const PATTERN = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{3})$/;
 export function parseCatchpointTimestamp(text: string): TimestampResult {
   const m = PATTERN.exec(text);
   if (m === null) {
-    return { ok: false, message: `expected 17 digits "yyyyMMddHHmmssfff" (UTC), got ${JSON.stringify(text)}` };
+    return {
+      ok: false,
+      message: `expected 17 digits "yyyyMMddHHmmssfff" (UTC), got ${JSON.stringify(text)}`,
+    };
   }
   const year = Number(m[1]);
   const month = Number(m[2]);

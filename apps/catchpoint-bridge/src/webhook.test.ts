@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import { Agent, request } from 'undici';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { fixtureNodes, fixtureText } from '../test/fixtures.js';
 import { memoryLogger, rawRequest, TestSink } from '../test/harness.js';
 import { Ingest } from './ingest.js';
@@ -11,7 +11,7 @@ import { DEFAULT_MAPPING } from './mapping-options.js';
 import { NodeDirectory } from './node-directory.js';
 import { SecretMatcher } from './secret.js';
 import { BridgeMetrics } from './self-metrics.js';
-import { WebhookServer, type WebhookOptions } from './webhook.js';
+import { type WebhookOptions, WebhookServer } from './webhook.js';
 
 const SECRET = 'correct-horse-battery-staple-42';
 const agent = new Agent({ keepAliveTimeout: 1000 });
@@ -63,6 +63,15 @@ afterEach(async () => {
   current = undefined;
 });
 
+/** The bridge's JSON answers, success and error shapes together. */
+interface Answer {
+  ok?: boolean;
+  points?: number;
+  node?: string;
+  status?: string;
+  error: { code: string; message: string };
+}
+
 async function post(
   s: Setup,
   path: string,
@@ -72,7 +81,12 @@ async function post(
 ) {
   const res = await request(`${s.base}${path}`, { method, body, headers, dispatcher: agent });
   const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, text, json: text ? (JSON.parse(text) as any) : undefined };
+  return {
+    status: res.statusCode,
+    headers: res.headers,
+    text,
+    json: (text ? JSON.parse(text) : {}) as Answer,
+  };
 }
 
 const web = fixtureText('web');
@@ -88,7 +102,10 @@ describe('webhook: 200', () => {
     expect(r.status).toBe(200);
     expect(r.json).toEqual({ ok: true, points: 29 });
     expect(s.sink.points).toHaveLength(29);
-    expect(s.sink.points[0]).toMatchObject({ metric: 'catchpoint.run', tags: { status: 'ok', city: 'New_York' } });
+    expect(s.sink.points[0]).toMatchObject({
+      metric: 'catchpoint.run',
+      tags: { status: 'ok', city: 'New_York' },
+    });
     expect(s.metrics.snapshot()).toMatchObject({ received: 1, accepted: 1, pointsQueued: 29 });
   });
 
@@ -168,9 +185,21 @@ describe('webhook: refusals', () => {
   });
 
   it.each([
-    ['TestId missing', JSON.stringify({ NodeId: 1, Summary: { Timestamp: '20240502120449609' } }), 'TestId: missing'],
-    ['NodeId malformed', JSON.stringify({ TestId: 1, NodeId: 'x', Summary: { Timestamp: '20240502120449609' } }), 'NodeId: '],
-    ['Summary.Timestamp malformed', JSON.stringify({ TestId: 1, NodeId: 1, Summary: { Timestamp: 'yesterday' } }), 'Summary.Timestamp: '],
+    [
+      'TestId missing',
+      JSON.stringify({ NodeId: 1, Summary: { Timestamp: '20240502120449609' } }),
+      'TestId: missing',
+    ],
+    [
+      'NodeId malformed',
+      JSON.stringify({ TestId: 1, NodeId: 'x', Summary: { Timestamp: '20240502120449609' } }),
+      'NodeId: ',
+    ],
+    [
+      'Summary.Timestamp malformed',
+      JSON.stringify({ TestId: 1, NodeId: 1, Summary: { Timestamp: 'yesterday' } }),
+      'Summary.Timestamp: ',
+    ],
     ['an array', '[1,2]', '(body): '],
   ])('400 naming the field when %s', async (_label, body, message) => {
     const s = await setup();
@@ -253,7 +282,9 @@ describe('webhook: refusals', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(s.server.inFlight).toBe(1);
     const closing = s.server.close(5000);
-    const late = await rawRequest(s.port, 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n').catch((err: Error) => err);
+    const late = await rawRequest(s.port, 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n').catch(
+      (err: Error) => err,
+    );
     expect(late).toBeInstanceOf(Error);
     expect((late as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
     expect((await slow).status).toBe(200);
@@ -300,7 +331,11 @@ describe('webhook: health', () => {
     await post(s, `/catchpoint/${SECRET}`, web);
     const r = await post(s, '/health', '', {}, 'GET');
     expect(r.status).toBe(200);
-    expect(r.json).toMatchObject({ status: 'ok', nodes: { count: 3 }, counters: { received: 1, accepted: 1 } });
+    expect(r.json).toMatchObject({
+      status: 'ok',
+      nodes: { count: 3 },
+      counters: { received: 1, accepted: 1 },
+    });
     expect(r.text).not.toContain(SECRET);
   });
 });

@@ -95,7 +95,9 @@ class Throttled {
 }
 
 export class WebhookServer {
-  readonly #o: Required<Pick<WebhookOptions, 'path' | 'healthPath' | 'secretHeader' | 'maxBodyBytes' | 'retryAfterSeconds'>> &
+  readonly #o: Required<
+    Pick<WebhookOptions, 'path' | 'healthPath' | 'secretHeader' | 'maxBodyBytes' | 'retryAfterSeconds'>
+  > &
     WebhookOptions;
   readonly #prefix: string;
   readonly #started = Date.now();
@@ -149,9 +151,15 @@ export class WebhookServer {
 
     let pathSecret: string | undefined;
     if (pathname !== this.#o.path) {
-      if (!pathname.startsWith(this.#prefix)) return this.#reject(req, res, 404, 'not_found', 'no such path');
+      if (!pathname.startsWith(this.#prefix)) {
+        this.#reject(req, res, 404, 'not_found', 'no such path');
+        return;
+      }
       const segment = pathname.slice(this.#prefix.length);
-      if (segment === '' || segment.includes('/')) return this.#reject(req, res, 404, 'not_found', 'no such path');
+      if (segment === '' || segment.includes('/')) {
+        this.#reject(req, res, 404, 'not_found', 'no such path');
+        return;
+      }
       try {
         pathSecret = decodeURIComponent(segment);
       } catch {
@@ -175,35 +183,44 @@ export class WebhookServer {
             'push refused: missing or wrong shared secret',
           );
         }
-        return this.#reject(req, res, 401, 'unauthorized', 'missing or wrong shared secret');
+        this.#reject(req, res, 401, 'unauthorized', 'missing or wrong shared secret');
+        return;
       }
     } else if (pathSecret !== undefined) {
-      return this.#reject(req, res, 404, 'not_found', 'no such path');
+      this.#reject(req, res, 404, 'not_found', 'no such path');
+      return;
     }
 
     if (req.method !== 'POST') {
-      return this.#reject(req, res, 405, 'method_not_allowed', 'only POST is accepted here', { allow: 'POST' });
+      this.#reject(req, res, 405, 'method_not_allowed', 'only POST is accepted here', {
+        allow: 'POST',
+      });
+      return;
     }
     if (this.#shuttingDown) {
-      return this.#reject(req, res, 503, 'shutting_down', 'the bridge is shutting down; retry later');
+      this.#reject(req, res, 503, 'shutting_down', 'the bridge is shutting down; retry later');
+      return;
     }
     const encoding = req.headers['content-encoding'];
     if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-      return this.#reject(req, res, 415, 'unsupported_media_type', `content-encoding ${encoding} is not supported`);
+      this.#reject(req, res, 415, 'unsupported_media_type', `content-encoding ${encoding} is not supported`);
+      return;
     }
     const type = mediaType(req.headers['content-type']);
     if (!isJsonType(type)) {
-      return this.#reject(
+      this.#reject(
         req,
         res,
         415,
         'unsupported_media_type',
         `expected a JSON body (Catchpoint "JSON" format), got content-type ${type}`,
       );
+      return;
     }
     const declared = req.headers['content-length'];
     if (declared !== undefined && Number(declared) > this.#o.maxBodyBytes) {
-      return this.#reject(req, res, 413, 'too_large', `body larger than ${this.#o.maxBodyBytes} bytes`);
+      this.#reject(req, res, 413, 'too_large', `body larger than ${this.#o.maxBodyBytes} bytes`);
+      return;
     }
     this.#readBody(req, res);
   }
@@ -255,22 +272,27 @@ export class WebhookServer {
 
   #process(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
     const first = firstNonSpace(body);
-    if (first === -1) return this.#reject(req, res, 400, 'invalid_json', '(body): empty; expected one JSON object');
+    if (first === -1) {
+      this.#reject(req, res, 400, 'invalid_json', '(body): empty; expected one JSON object');
+      return;
+    }
     if (first !== 0x7b && first !== 0x5b) {
-      return this.#reject(
+      this.#reject(
         req,
         res,
         415,
         'unsupported_media_type',
         '(body): not JSON; set the webhook format to JSON in Catchpoint',
       );
+      return;
     }
     let json: unknown;
     try {
       const text = body.toString('utf8');
       json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
     } catch (err) {
-      return this.#reject(req, res, 400, 'invalid_json', `(body): malformed JSON: ${(err as Error).message}`);
+      this.#reject(req, res, 400, 'invalid_json', `(body): malformed JSON: ${(err as Error).message}`);
+      return;
     }
     let outcome: IngestOutcome | Promise<IngestOutcome>;
     try {
@@ -292,7 +314,9 @@ export class WebhookServer {
   #answer(res: ServerResponse, o: IngestOutcome): void {
     if (res.destroyed || res.headersSent) return;
     if (o.ok) {
-      const body = o.unknownNode ? `{"ok":true,"points":${o.points},"node":"unknown"}` : `{"ok":true,"points":${o.points}}`;
+      const body = o.unknownNode
+        ? `{"ok":true,"points":${o.points},"node":"unknown"}`
+        : `{"ok":true,"points":${o.points}}`;
       res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(body);
       return;
@@ -318,7 +342,13 @@ export class WebhookServer {
     }
   }
 
-  #reply(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): void {
+  #reply(
+    res: ServerResponse,
+    status: number,
+    code: string,
+    message: string,
+    headers: Record<string, string> = {},
+  ): void {
     if (res.headersSent || res.destroyed) return;
     const body = JSON.stringify({ error: { code, message } });
     const h: Record<string, string | number> = {

@@ -112,35 +112,58 @@ export class FakeCatchpointApi {
           req.socket.destroy();
           return;
         }
-        if (fault === 'garbage') return this.#send(res, 200, '<html>maintenance</html>', 'text/html');
-        return this.#send(res, fault.status, fault.body ?? JSON.stringify({ Message: 'injected failure' }));
+        if (fault === 'garbage') {
+          this.#send(res, 200, '<html>maintenance</html>', 'text/html');
+          return;
+        }
+        this.#send(res, fault.status, fault.body ?? JSON.stringify({ Message: 'injected failure' }));
+        return;
       }
       this.#route(req, res, path, body);
     });
   }
 
   #route(req: IncomingMessage, res: ServerResponse, path: string, body: string): void {
-    if (req.method === 'POST' && path === '/ui/api/token') return this.#token(res, req, body);
-    if (req.method === 'GET' && path === '/ui/api/v1/nodes') return this.#v1Nodes(res, req);
-    if (req.method === 'GET' && path.startsWith('/api/v2/nodes/all')) return this.#v2Nodes(res, req, path);
+    if (req.method === 'POST' && path === '/ui/api/token') {
+      this.#token(res, req, body);
+      return;
+    }
+    if (req.method === 'GET' && path === '/ui/api/v1/nodes') {
+      this.#v1Nodes(res, req);
+      return;
+    }
+    if (req.method === 'GET' && path.startsWith('/api/v2/nodes/all')) {
+      this.#v2Nodes(res, req, path);
+      return;
+    }
     this.#send(res, 404, JSON.stringify({ Message: 'not found' }));
   }
 
   #token(res: ServerResponse, req: IncomingMessage, body: string): void {
     if (!(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
-      return this.#send(res, 415, JSON.stringify({ error: 'unsupported_media_type' }));
+      this.#send(res, 415, JSON.stringify({ error: 'unsupported_media_type' }));
+      return;
     }
     const form = new URLSearchParams(body);
     if (form.get('grant_type') !== 'client_credentials') {
-      return this.#send(res, 400, JSON.stringify({ error: 'unsupported_grant_type' }));
+      this.#send(res, 400, JSON.stringify({ error: 'unsupported_grant_type' }));
+      return;
     }
-    if (form.get('client_id') !== this.options.clientId || form.get('client_secret') !== this.options.clientSecret) {
-      return this.#send(res, 400, JSON.stringify({ error: 'invalid_client' }));
+    if (
+      form.get('client_id') !== this.options.clientId ||
+      form.get('client_secret') !== this.options.clientSecret
+    ) {
+      this.#send(res, 400, JSON.stringify({ error: 'invalid_client' }));
+      return;
     }
     this.#issued++;
     const token = `token-${this.#issued}`;
     this.#tokens.set(token, { expired: false });
-    this.#send(res, 200, JSON.stringify({ access_token: token, token_type: 'bearer', expires_in: this.options.expiresIn }));
+    this.#send(
+      res,
+      200,
+      JSON.stringify({ access_token: token, token_type: 'bearer', expires_in: this.options.expiresIn }),
+    );
   }
 
   #bearer(req: IncomingMessage): string | undefined {
@@ -153,14 +176,20 @@ export class FakeCatchpointApi {
     const token = b === undefined ? undefined : Buffer.from(b, 'base64').toString('utf8');
     const state = token === undefined ? undefined : this.#tokens.get(token);
     if (state === undefined || state.expired) {
-      return this.#send(res, 401, JSON.stringify({ Message: 'Authorization has been denied for this request.' }));
+      this.#send(res, 401, JSON.stringify({ Message: 'Authorization has been denied for this request.' }));
+      return;
     }
     this.#send(res, 200, JSON.stringify({ items: this.options.v1Nodes }));
   }
 
   #v2Nodes(res: ServerResponse, req: IncomingMessage, path: string): void {
     if (this.#bearer(req) !== this.options.apiKey) {
-      return this.#send(res, 401, JSON.stringify({ completed: false, errors: [{ id: 401, message: 'invalid key' }] }));
+      this.#send(
+        res,
+        401,
+        JSON.stringify({ completed: false, errors: [{ id: 401, message: 'invalid key' }] }),
+      );
+      return;
     }
     const q = new URL(path, 'http://x').searchParams;
     const page = Number(q.get('pageNumber') ?? '1');
