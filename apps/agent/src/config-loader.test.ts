@@ -20,10 +20,29 @@ async function load(argv: string[], env: NodeJS.ProcessEnv = {}) {
 
 describe('parseCommandLine', () => {
   it('reads tcollector flags, short and long, repeatable tags', () => {
-    const cli = parseCommandLine(['-c', '/col', '-H', 'tsd', '-p', '4243', '-t', 'a=1', '--tag=b=2', '-d', '--no-builtin']);
+    const cli = parseCommandLine([
+      '-c',
+      '/col',
+      '-H',
+      'tsd',
+      '-p',
+      '4243',
+      '-t',
+      'a=1',
+      '--tag=b=2',
+      '-d',
+      '--no-builtin',
+    ]);
     expect(cli).toMatchObject({
       ok: true,
-      values: { collectorDir: '/col', host: 'tsd', port: 4243, tags: ['a=1', 'b=2'], dryRun: true, builtin: false },
+      values: {
+        collectorDir: '/col',
+        host: 'tsd',
+        port: 4243,
+        tags: ['a=1', 'b=2'],
+        dryRun: true,
+        builtin: false,
+      },
     });
   });
 

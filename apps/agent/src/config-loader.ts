@@ -28,7 +28,8 @@ for (const spec of OPTIONS) {
 }
 
 export function parseCommandLine(argv: readonly string[]): CommandLineResult {
-  const parserOptions: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
+  const parserOptions: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> =
+    {};
   for (const spec of OPTIONS) {
     parserOptions[spec.flag] = {
       type: spec.kind === 'boolean' ? 'boolean' : 'string',
@@ -223,7 +224,9 @@ export function mergeLayers(layers: { values: Raw; where: string }[], errors: st
   return merged;
 }
 
-export async function readCredentialsFile(path: string): Promise<{ credentials: Credentials; warning?: string }> {
+export async function readCredentialsFile(
+  path: string,
+): Promise<{ credentials: Credentials; warning?: string }> {
   const info = await stat(path);
   const text = (await readFile(path, 'utf8')).trim();
   let credentials: Credentials | undefined;
@@ -236,7 +239,8 @@ export async function readCredentialsFile(path: string): Promise<{ credentials: 
     }
     const o = parsed as Record<string, unknown>;
     const user = o['user'] ?? o['username'];
-    if (typeof user === 'string' && typeof o['password'] === 'string') credentials = { user, password: o['password'] };
+    if (typeof user === 'string' && typeof o['password'] === 'string')
+      credentials = { user, password: o['password'] };
     else throw new Error('JSON must hold string fields "user" and "password"');
   } else {
     const line = text.split('\n').find((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));

@@ -54,7 +54,9 @@ describe('resolveConfig', () => {
   });
 
   it('counts default tags against max-tags', () => {
-    expect(errors({ maxTags: 2, tags: { a: '1', b: '2' } })[0]).toMatch(/^tags: 3 tags \(host included\) exceed maxTags \(2\)/);
+    expect(errors({ maxTags: 2, tags: { a: '1', b: '2' } })[0]).toMatch(
+      /^tags: 3 tags \(host included\) exceed maxTags \(2\)/,
+    );
   });
 
   it('normalises the namespace prefix with a trailing dot, as tcollector', () => {
@@ -64,7 +66,9 @@ describe('resolveConfig', () => {
   });
 
   it('enforces evict > dedup unless dedup is off', () => {
-    expect(errors({ dedupInterval: 600, evictInterval: 600 })[0]).toMatch(/^evictInterval: 600 must be greater/);
+    expect(errors({ dedupInterval: 600, evictInterval: 600 })[0]).toMatch(
+      /^evictInterval: 600 must be greater/,
+    );
     expect(ok({ dedupInterval: 0, evictInterval: 1 }).config.lines.dedupInterval).toBe(0);
   });
 
@@ -91,14 +95,21 @@ describe('resolveConfig', () => {
   });
 
   it('requires TLS for TLS files and client cert and key together', () => {
-    expect(errors({ ca: '/ca.pem' })).toEqual(['ssl: ca, clientCert, clientKey and tlsServerName need ssl to be enabled']);
-    expect(errors({ ssl: true, clientCert: '/c.pem' })[0]).toMatch(/^clientKey: clientCert and clientKey go together/);
+    expect(errors({ ca: '/ca.pem' })).toEqual([
+      'ssl: ca, clientCert, clientKey and tlsServerName need ssl to be enabled',
+    ]);
+    expect(errors({ ssl: true, clientCert: '/c.pem' })[0]).toMatch(
+      /^clientKey: clientCert and clientKey go together/,
+    );
     expect(ok({ ssl: true, clientCert: '/c', clientKey: '/k' }).config.sending.clientKey).toBe('/k');
   });
 
   it('enables the status server with --status-port or tcollector --monitoring-interface', () => {
     expect(ok({ statusPort: 8080 }).config.status).toEqual({ host: '127.0.0.1', port: 8080 });
-    expect(ok({ monitoringInterface: '127.0.0.2' }).config.status).toEqual({ host: '127.0.0.2', port: 13280 });
+    expect(ok({ monitoringInterface: '127.0.0.2' }).config.status).toEqual({
+      host: '127.0.0.2',
+      port: 13280,
+    });
     const open = ok({ statusPort: 1, statusHost: '0.0.0.0' });
     expect(open.warnings[0]).toMatch(/not loopback/);
   });
@@ -114,13 +125,19 @@ describe('resolveConfig', () => {
       'ifstat',
       'dfstat',
     ]);
+    expect(errors({ disableBuiltin: 'iostat,bogus' })[0]).toMatch(
+      /^disableBuiltin: no built-in collector named "bogus"; they are procstats, /,
+    );
   });
 
   it('checks credentials are usable as telnet tag values', () => {
     expect(errors({ credentials: { user: 'a', password: 'b c' } })).toEqual([
       'credentials: user and password may not contain whitespace',
     ]);
-    expect(ok({ credentials: { user: 'a', password: 'b' } }).config.credentials).toEqual({ user: 'a', password: 'b' });
+    expect(ok({ credentials: { user: 'a', password: 'b' } }).config.credentials).toEqual({
+      user: 'a',
+      password: 'b',
+    });
   });
 });
 

@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { BUILTIN_COLLECTOR_NAMES } from './collectors/index.js';
 
 /**
  * The agent's configuration in three steps (parse -> normalise -> cross-field rules). The
@@ -39,7 +40,12 @@ export const agentConfigSchema = z
     dedupInterval: seconds('dedupInterval').min(0, 'must be >= 0 (0 disables dedup)').default(300),
     evictInterval: positiveSeconds('evictInterval').default(6000),
     dedupOnlyZero: z.boolean().default(false),
-    dedupMaxSeries: z.number().int().min(1).max(2 ** 30).default(1_000_000),
+    dedupMaxSeries: z
+      .number()
+      .int()
+      .min(1)
+      .max(2 ** 30)
+      .default(1_000_000),
 
     host: z.string().min(1).default('localhost'),
     port: port.default(4242),
@@ -151,7 +157,9 @@ export interface AgentConfig {
   pidfile: string | undefined;
 }
 
-export type ConfigResult = { ok: true; config: AgentConfig; warnings: string[] } | { ok: false; errors: string[] };
+export type ConfigResult =
+  | { ok: true; config: AgentConfig; warnings: string[] }
+  | { ok: false; errors: string[] };
 
 /** OpenTSDB's name rule (`Tags.validateString`): letters, digits, `-`, `_`, `.`, `/`. */
 const NAME = /^[-_./\p{L}\p{Nd}]+$/u;
@@ -179,13 +187,17 @@ export function resolveConfig(input: AgentConfigInput, localHostname: string = h
     );
   }
   if (c.respawnBackoffMax < c.respawnBackoffMin) {
-    errors.push(`respawnBackoffMax: ${c.respawnBackoffMax} must be >= respawnBackoffMin (${c.respawnBackoffMin})`);
+    errors.push(
+      `respawnBackoffMax: ${c.respawnBackoffMax} must be >= respawnBackoffMin (${c.respawnBackoffMin})`,
+    );
   }
   if (c.deadRetryMax < c.deadRetryMin) {
     errors.push(`deadRetryMax: ${c.deadRetryMax} must be >= deadRetryMin (${c.deadRetryMin})`);
   }
   if ((c.clientCert === undefined) !== (c.clientKey === undefined)) {
-    errors.push(`${c.clientCert === undefined ? 'clientCert' : 'clientKey'}: clientCert and clientKey go together`);
+    errors.push(
+      `${c.clientCert === undefined ? 'clientCert' : 'clientKey'}: clientCert and clientKey go together`,
+    );
   }
   if (!c.ssl && (c.ca !== undefined || c.clientCert !== undefined || c.tlsServerName !== undefined)) {
     errors.push('ssl: ca, clientCert, clientKey and tlsServerName need ssl to be enabled');
@@ -214,9 +226,12 @@ export function resolveConfig(input: AgentConfigInput, localHostname: string = h
 
   let status: { host: string; port: number } | undefined;
   if (c.statusPort !== undefined) status = { host: c.statusHost, port: c.statusPort };
-  else if (c.monitoringInterface !== undefined) status = { host: c.monitoringInterface, port: c.monitoringPort };
+  else if (c.monitoringInterface !== undefined)
+    status = { host: c.monitoringInterface, port: c.monitoringPort };
   if (status !== undefined && !isLoopback(status.host)) {
-    warnings.push(`status server listens on ${status.host}, not loopback: anyone who can reach it sees collector names`);
+    warnings.push(
+      `status server listens on ${status.host}, not loopback: anyone who can reach it sees collector names`,
+    );
   }
 
   if (c.stdin && c.collectorDir !== undefined) warnings.push('collectorDir: ignored with stdin');
@@ -224,6 +239,13 @@ export function resolveConfig(input: AgentConfigInput, localHostname: string = h
     .flatMap((s) => s.split(','))
     .map((s) => s.trim())
     .filter((s) => s !== '');
+  for (const name of disabled) {
+    if (!(BUILTIN_COLLECTOR_NAMES as readonly string[]).includes(name)) {
+      errors.push(
+        `disableBuiltin: no built-in collector named "${name}"; they are ${BUILTIN_COLLECTOR_NAMES.join(', ')}`,
+      );
+    }
+  }
 
   if (errors.length > 0) return { ok: false, errors };
   return {

@@ -477,7 +477,9 @@ export function helpText(version: string): string {
     for (const spec of OPTIONS) {
       if (spec.group !== group) continue;
       const name =
-        (spec.short ? `-${spec.short}, ` : '    ') + `--${spec.flag}` + (spec.metavar ? ` ${spec.metavar}` : '');
+        (spec.short ? `-${spec.short}, ` : '    ') +
+        `--${spec.flag}` +
+        (spec.metavar ? ` ${spec.metavar}` : '');
       const pad = name.length < 32 ? ' '.repeat(32 - name.length) : '\n' + ' '.repeat(34);
       out.push(`  ${name}${pad}${spec.help}`);
     }

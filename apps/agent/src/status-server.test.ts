@@ -9,7 +9,11 @@ afterEach(async () => {
   server = undefined;
 });
 
-function get(port: number, path: string, method = 'GET'): Promise<{ status: number; body: string; type: string }> {
+function get(
+  port: number,
+  path: string,
+  method = 'GET',
+): Promise<{ status: number; body: string; type: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method }, (res) => {
       let body = '';
@@ -17,7 +21,9 @@ function get(port: number, path: string, method = 'GET'): Promise<{ status: numb
       res.on('data', (chunk: string) => {
         body += chunk;
       });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type']) }));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type']) }),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -69,9 +75,19 @@ describe('StatusServer', () => {
   });
 
   it('rejects start when the port is taken', async () => {
-    server = new StatusServer({ host: '127.0.0.1', port: 0, status: () => ({}), healthy: () => ({ ok: true, detail: {} }) });
+    server = new StatusServer({
+      host: '127.0.0.1',
+      port: 0,
+      status: () => ({}),
+      healthy: () => ({ ok: true, detail: {} }),
+    });
     const { port } = await server.start();
-    const second = new StatusServer({ host: '127.0.0.1', port, status: () => ({}), healthy: () => ({ ok: true, detail: {} }) });
+    const second = new StatusServer({
+      host: '127.0.0.1',
+      port,
+      status: () => ({}),
+      healthy: () => ({ ok: true, detail: {} }),
+    });
     await expect(second.start()).rejects.toThrow(/EADDRINUSE/);
     await second.close();
   });
@@ -87,7 +103,9 @@ describe('selfMetricPoints', () => {
       collectors: [{ name: 'my collector.py', counters }],
       sink: { accepted: 3, dropped: 1, invalid: 0, held: 0, heldBytes: 0, client: undefined },
     });
-    const byName = new Map(points.map((p) => [`${p.metric}${p.tags.collector ? `{${p.tags.collector}}` : ''}`, p.value]));
+    const byName = new Map(
+      points.map((p) => [`${p.metric}${p.tags.collector ? `{${p.tags.collector}}` : ''}`, p.value]),
+    );
     expect(byName.get('tcollector.reader.lines_collected')).toBe(9);
     expect(byName.get('tcollector.reader.lines_dropped')).toBe(1);
     expect(byName.get('tcollector.collector.lines_received{my_collector.py}')).toBe(5);
