@@ -43,6 +43,11 @@ export class FileSink implements Sink {
     });
   }
 
+  /** The error the file reported, if any; every later write is refused. */
+  get error(): Error | undefined {
+    return this.#error;
+  }
+
   write(points: DataPoint[]): WriteResult {
     if (this.#closed) return { accepted: false, reason: 'closed' };
     if (this.#error !== undefined) return { accepted: false, reason: `file error: ${this.#error.message}` };

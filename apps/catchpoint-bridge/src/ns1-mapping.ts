@@ -45,8 +45,13 @@ export function mapNs1(push: CatchpointPush, node: NodeInfo | undefined, options
   const facts = errorFacts(push);
   const status = facts.failed ? 'error' : 'ok';
   const points: DataPoint[] = [];
+  let truncated = 0;
   const limit = Math.min(options.maxTags, 3);
   const add = (metric: string, value: number, tags: Tags) => {
+    if (points.length >= options.maxPointsPerPush) {
+      truncated++;
+      return;
+    }
     // At most three tags; a TSD configured below that keeps the leading ones.
     if (limit < 3) {
       const kept: Tags = {};
@@ -68,5 +73,5 @@ export function mapNs1(push: CatchpointPush, node: NodeInfo | undefined, options
     const error = facts.code !== undefined ? metadataValue(facts.code, options) : options.unknownValue;
     add(`catchpoint.error.by_node.${test}`, 1, { nodeid, error });
   }
-  return { points, truncated: 0 };
+  return { points, truncated };
 }
