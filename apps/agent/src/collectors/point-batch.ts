@@ -1,4 +1,4 @@
-import type { DataPoint, MetricValue, Tags } from '@otsdb/protocol';
+import { type DataPoint, type MetricValue, seriesKey, type Tags } from '@otsdb/protocol';
 
 // OpenTSDB's character rule for names and tag values: ASCII letters and digits, `-_./`, and
 // Unicode letters. Java tests UTF-16 units, so a letter outside the BMP is refused: those are
@@ -15,9 +15,14 @@ export function tagValue(raw: string): string {
   return raw.replace(TAG_VALUE_DISALLOWED, '_');
 }
 
-/** The points of one collection, all at one timestamp; invalid values never get in. */
+/**
+ * The points of one collection, all at one timestamp; invalid values never get in, nor a second
+ * point of a series (two kernel names that clean to the same tag value, like `tap#1` and
+ * `tap_1`): the first one wins.
+ */
 export class PointBatch {
   readonly points: DataPoint[] = [];
+  private readonly seen = new Set<string>();
 
   constructor(readonly timestamp: number) {}
 
@@ -31,6 +36,9 @@ export class PointBatch {
       if (v === '') return;
       clean[key] = v;
     }
+    const key = seriesKey(metric, clean);
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
     this.points.push({ metric, timestamp: this.timestamp, value, tags: clean });
   }
 }

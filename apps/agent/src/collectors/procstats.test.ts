@@ -274,7 +274,9 @@ describe('procstats options', () => {
     const never = createProcStats({ interruptsEvery: 0 });
     for (let i = 0; i < 3; i++) {
       expect((await every.collect(context('modern'))).some((p) => p.metric === 'proc.interrupts')).toBe(true);
-      expect((await never.collect(context('modern'))).some((p) => p.metric === 'proc.interrupts')).toBe(false);
+      expect((await never.collect(context('modern'))).some((p) => p.metric === 'proc.interrupts')).toBe(
+        false,
+      );
     }
   });
 
