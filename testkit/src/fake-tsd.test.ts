@@ -269,6 +269,18 @@ describe('fake TSD, telnet', () => {
     await expect(tsd.waitForLines(1, { timeoutMs: 50 })).rejects.toThrow(/no 1 lines within 50 ms \(got 0/);
   });
 
+  it('keeps records bounded, dropping the oldest and counting them', async () => {
+    const tsd = await fake({ protocol: 'telnet', maxRecords: 10 });
+    const c = await telnet(tsd);
+    c.socket.write(Array.from({ length: 30 }, (_, i) => `put a ${i} 1 h=x\n`).join(''));
+    await tsd.waitForLines(30);
+    expect(tsd.lines.length).toBeLessThanOrEqual(11);
+    expect(tsd.lines.at(-1)).toBe('put a 29 1 h=x');
+    expect(tsd.droppedRecords).toBe(2 * (30 - tsd.lines.length));
+    tsd.clear();
+    expect([tsd.lines.length, tsd.points.length, tsd.droppedRecords]).toEqual([0, 0, 0]);
+  });
+
   it('refuses a mode that only makes sense for HTTP', async () => {
     const tsd = await fake({ protocol: 'telnet' });
     await expect(tsd.setMode({ kind: 'status', status: 500 })).rejects.toThrow(TypeError);

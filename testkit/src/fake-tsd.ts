@@ -41,7 +41,10 @@ export interface FakeTsdOptions {
   port?: number;
   /** Initial behaviour. Default `{ kind: 'accept' }`. */
   mode?: FakeTsdMode;
-  /** Entries kept per record list (lines, points, requests, connections); oldest dropped. Default 100 000. */
+  /**
+   * Entries kept per record list (lines, points, requests, connections): the oldest are dropped
+   * in batches once a list exceeds this by 10%. Default 100 000.
+   */
   maxRecords?: number;
 }
 
@@ -747,9 +750,11 @@ export class FakeTsd {
 
   #record<T>(list: T[], item: T): void {
     list.push(item);
-    if (list.length > this.#maxRecords) {
-      list.shift();
-      this.#counts.dropped += 1;
+    // Trimmed in batches: shifting one entry per push is quadratic on long runs.
+    if (list.length > this.#maxRecords + Math.ceil(this.#maxRecords / 10)) {
+      const excess = list.length - this.#maxRecords;
+      list.splice(0, excess);
+      this.#counts.dropped += excess;
     }
   }
 

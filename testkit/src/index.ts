@@ -1,5 +1,6 @@
 export { registerExitCleanup } from './exit-cleanup.js';
 export type {
+  FakeTsd,
   FakeTsdConnection,
   FakeTsdMode,
   FakeTsdOptions,
@@ -11,7 +12,7 @@ export type {
   RejectFn,
   RejectInput,
 } from './fake-tsd.js';
-export { FAKE_TSD_VERSION_REPLY, FakeTsd, startFakeTsd } from './fake-tsd.js';
+export { FAKE_TSD_VERSION_REPLY, startFakeTsd } from './fake-tsd.js';
 export { freePort, freePorts } from './free-port.js';
 export type { SimpleRequestOptions, SimpleResponse } from './http-request.js';
 export { simpleRequest } from './http-request.js';

@@ -195,9 +195,11 @@ describe('real VictoriaMetrics', () => {
       await new Promise((resolve) => setTimeout(resolve, 1_500));
       expect(writerClosed).toBe(false);
       expect(await vm.exportPoints('{__name__="tk.quirk.blocked"}')).toEqual([]);
-      idle.destroy();
+      // Its first bytes release the queue (closing it would too).
+      idle.write(`put tk.quirk.idle ${now} 1 h=a\n`);
       await writerDone;
       expect(await vm.waitForPoints('{__name__="tk.quirk.blocked"}', 1)).toHaveLength(1);
+      expect(await vm.waitForPoints('{__name__="tk.quirk.idle"}', 1)).toHaveLength(1);
     });
 
     it('answers HTTP /api/put with 204 and no body, ignores ?details, drops bad points silently', async () => {
