@@ -9,6 +9,35 @@ const MAX_DEPTH = 3;
 const MAX_SEGMENT = 64;
 
 /**
+ * Catchpoint's JSON keys are a small, fixed vocabulary: each key is converted once per prefix
+ * and the metric name kept (bounded: cleared whole when full), which also spares hashing a
+ * freshly built name per point.
+ */
+const NAME_CACHE_SIZE = 4096;
+let nameCount = 0;
+const names = new Map<string, Map<string, string>>();
+
+/** `prefix.snake_key`, or '' when the key has nothing usable. */
+function metricName(prefix: string, key: string): string {
+  let byKey = names.get(prefix);
+  if (byKey === undefined) {
+    byKey = new Map();
+    names.set(prefix, byKey);
+  }
+  let name = byKey.get(key);
+  if (name === undefined) {
+    const segment = snakeCase(key).slice(0, MAX_SEGMENT);
+    name = segment === '' ? '' : `${prefix}.${segment}`;
+    if (++nameCount > NAME_CACHE_SIZE) {
+      names.clear();
+      nameCount = 0;
+    }
+    byKey.set(key, name);
+  }
+  return name;
+}
+
+/**
  * Collects the numeric leaves of a section as `prefix.snake_path` points. Nested objects
  * (`Byte.Response.Content`, `Timing.ContentType.Image`) become dotted names; arrays,
  * strings that are not numbers, `null` and booleans are skipped.
@@ -20,14 +49,14 @@ function collect(
   emit: (metric: string, value: number) => void,
 ): void {
   for (const key of Object.keys(section)) {
-    const segment = snakeCase(key).slice(0, MAX_SEGMENT);
-    if (segment === '') continue;
+    const name = metricName(prefix, key);
+    if (name === '') continue;
     const v = section[key];
     const n = numericValue(v);
     if (n !== undefined) {
-      emit(`${prefix}.${segment}`, n);
+      emit(name, n);
     } else if (v !== null && typeof v === 'object' && !Array.isArray(v) && depth < MAX_DEPTH) {
-      collect(`${prefix}.${segment}`, v as Record<string, unknown>, depth + 1, emit);
+      collect(name, v as Record<string, unknown>, depth + 1, emit);
     }
   }
 }
@@ -94,9 +123,11 @@ export function mapDefault(
   add('catchpoint.run', 1, tagsWith([['status', facts.failed ? 'error' : 'ok']]));
   if (push.timing !== undefined) collect('catchpoint.timing', push.timing, 1, (m, v) => add(m, v, plainTags));
   for (const [flag, set] of facts.flags) {
-    const type = snakeCase(flag).slice(0, MAX_SEGMENT);
-    if (type !== '')
-      add('catchpoint.error', set ? 1 : 0, tagsWith([['type', type]]), `catchpoint.error\0${type}`);
+    const identity = metricName('catchpoint.error', flag);
+    if (identity !== '') {
+      const type = identity.slice('catchpoint.error.'.length);
+      add('catchpoint.error', set ? 1 : 0, tagsWith([['type', type]]), identity);
+    }
   }
   if (facts.code !== undefined) {
     const code = metadataValue(facts.code, options);
@@ -107,7 +138,7 @@ export function mapDefault(
         ['type', 'code'],
         ['code', code],
       ]),
-      'catchpoint.error\0code',
+      'catchpoint.error code',
     );
   }
   if (push.ping !== undefined) collect('catchpoint.ping', push.ping, 1, (m, v) => add(m, v, plainTags));

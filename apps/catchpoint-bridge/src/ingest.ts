@@ -1,8 +1,9 @@
-import { type DataPoint, type ProtocolOptions, validatePoint } from '@otsdb/protocol';
+import type { DataPoint, ProtocolOptions } from '@otsdb/protocol';
 import type { Logger } from 'pino';
 import type { Mapper } from './mapping-options.js';
 import type { NodeDirectory } from './node-directory.js';
 import { type PayloadError, parsePush } from './payload.js';
+import { PointGuard } from './point-guard.js';
 import type { BridgeMetrics } from './self-metrics.js';
 import type { Sink, WriteResult } from './sink.js';
 
@@ -34,9 +35,11 @@ export interface IngestOptions {
 
 export class Ingest {
   readonly #o: IngestOptions;
+  readonly #guard: PointGuard;
 
   constructor(options: IngestOptions) {
     this.#o = options;
+    this.#guard = new PointGuard(options.protocol);
   }
 
   /** Sync when the sink answers synchronously, so the hot path allocates no promise. */
@@ -70,10 +73,9 @@ export class Ingest {
   }
 
   #valid(points: DataPoint[]): DataPoint[] {
-    const options = this.#o.protocol;
     let kept: DataPoint[] | undefined;
     for (let i = 0; i < points.length; i++) {
-      const error = validatePoint(points[i]!, options);
+      const error = this.#guard.check(points[i]!);
       if (error === undefined) {
         kept?.push(points[i]!);
         continue;

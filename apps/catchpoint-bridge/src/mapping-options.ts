@@ -50,10 +50,23 @@ export interface MapResult {
 
 export type Mapper = (push: CatchpointPush, node: NodeInfo | undefined) => MapResult;
 
+/**
+ * Node names, ISPs and error codes repeat across pushes; their sanitised forms are kept in a
+ * bounded cache (cleared whole when full, so it never grows past `SANITISED_CACHE_SIZE`).
+ */
+const SANITISED_CACHE_SIZE = 8192;
+const sanitised = new Map<string, string>();
+
 /** Metadata as a tag value: sanitised, never empty (the placeholder stands in). */
 export function metadataValue(raw: string | number | undefined, options: MappingOptions): string {
   if (raw === undefined) return options.unknownValue;
   if (typeof raw === 'number') return String(raw);
-  const v = sanitizeTagValue(raw, options.extraChars);
+  const key = options.extraChars === '' ? raw : `${options.extraChars}\0${raw}`;
+  let v = sanitised.get(key);
+  if (v === undefined) {
+    v = sanitizeTagValue(raw, options.extraChars);
+    if (sanitised.size >= SANITISED_CACHE_SIZE) sanitised.clear();
+    sanitised.set(key, v);
+  }
   return v === '' ? options.unknownValue : v;
 }
