@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { DataPoint } from '@otsdb/protocol';
 
 /**
@@ -16,7 +17,7 @@ export function lines(points: readonly DataPoint[]): string[] {
 }
 
 export const fixture = (name: string, tree: 'proc' | 'sys'): string =>
-  new URL(`./${name}/${tree}`, import.meta.url).pathname;
+  fileURLToPath(new URL(`./${name}/${tree}`, import.meta.url));
 
 /** The fixed clock of fixture tests: 2023-11-14T22:13:20.123Z. */
 export const NOW_MS = 1_700_000_000_123;
