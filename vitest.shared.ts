@@ -5,4 +5,7 @@ const conditions = ['@otsdb/source', 'module', 'node', 'import', 'default'];
 export const sourceConditions = {
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: conditions } },
+  // Project configs do not inherit the root's test options. Real servers and child processes on
+  // a loaded 2-core machine need generous limits; a package may set its own `test` block.
+  test: { testTimeout: 30_000, hookTimeout: 60_000 },
 };
