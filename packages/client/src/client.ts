@@ -1,0 +1,906 @@
+import { EventEmitter } from 'node:events';
+import {
+  type DataPoint,
+  type MetricValue,
+  type PointError,
+  type PointErrorCode,
+  type ProtocolOptions,
+  parseCollectorLine,
+  parsePutLine,
+  type Tags,
+  validatePoint,
+} from '@otsdb/protocol';
+import { type AttemptResult, retryable } from './attempt-result.js';
+import { type EntryEncoder, jsonEncoder, telnetEncoder } from './entry-encoder.js';
+import { ClientError } from './errors.js';
+import { type Endpoint, HostPool } from './host-pool.js';
+import { HttpTransport } from './http-transport.js';
+import { IntervalLog, type Logger } from './logger.js';
+import {
+  type ClientOptions,
+  type CreateClientOptions,
+  type ResolvedOptions,
+  resolveOptions,
+} from './options.js';
+import { PointQueue } from './point-queue.js';
+import { redactText } from './redact.js';
+import { retry } from './retry.js';
+import { TelnetTransport } from './telnet-transport.js';
+import { TokenBucket } from './token-bucket.js';
+import type { Batch, DeliveryReport, RejectedPoint, Transport, TransportHooks } from './transport.js';
+
+/** Why `send()` did not take a point: a validation error (OpenTSDB's wording) or the queue state. */
+export interface SendError {
+  code: PointErrorCode | 'queue_full' | 'closed';
+  message: string;
+}
+
+/** `send()`'s answer, given at once. Network trouble never shows here: it is the sender's job. */
+export type SendResult = { ok: true } | { ok: false; error: SendError };
+
+export interface SendOptions {
+  /** Seconds (10 digits) or milliseconds (13 digits). Default: now (whole seconds on telnet, ms on HTTP). */
+  timestamp?: number;
+}
+
+/** A point of a `write()` call that failed validation, by its index in the array. */
+export interface InvalidPoint {
+  index: number;
+  error: PointError;
+}
+
+/**
+ * Outcome of a `write()` transaction. `ok: true` means every point reached the TSD (HTTP: 2xx;
+ * telnet: written) except the `rejected` ones the TSD refused individually (HTTP `?details`).
+ * `ok: false` means some points were not delivered: the error says why (refused batch, queue
+ * full, invalid points, dropped, client closed); `accepted` still counts those that were.
+ */
+export type WriteResult =
+  | { ok: true; accepted: number; rejected: number; errors: RejectedPoint[] }
+  | {
+      ok: false;
+      error: ClientError;
+      accepted: number;
+      rejected: number;
+      errors: RejectedPoint[];
+      invalid: InvalidPoint[];
+    };
+
+export type FlushResult = { ok: true } | { ok: false; error: ClientError };
+
+export interface CloseOptions {
+  /** Time allowed for flushing and ending connections. Default 10 000 ms. */
+  timeoutMs?: number;
+}
+
+export interface CloseResult {
+  /** True when everything queued was delivered before the deadline. */
+  ok: boolean;
+  /** Points still undelivered when the deadline passed (also counted in `stats().abandoned`). */
+  abandoned: number;
+}
+
+export interface ClientStats {
+  /** Waiting in the queue. */
+  queued: number;
+  /** Taken from the queue and being delivered or retried (telnet re-sends included). */
+  inFlight: number;
+  /** Handed to a TSD: written (telnet) or acknowledged with 2xx (HTTP). Re-sends count again. */
+  sent: number;
+  /** Refused by a TSD for good: per-point rejects, `put:` error replies, refused batches. */
+  rejected: number;
+  /** Discarded because the queue was full (policies drop_oldest / drop_newest). */
+  dropped: number;
+  /** Refused at the door because the queue was full (policy reject, and `write()`). */
+  refused: number;
+  /** Refused by validation. */
+  invalid: number;
+  /** Delivery attempts repeated after a retryable failure. */
+  retries: number;
+  /** Transport failures: connect errors, lost connections, timeouts, 429/5xx answers. */
+  errors: number;
+  /** Telnet points written again after a connection died shortly after writing them. */
+  replayed: number;
+  /** Points given up at close because the deadline passed. */
+  abandoned: number;
+  /** `host:port` of the open connections. */
+  connected: string[];
+  /** `host:port` of the host that took the last batch. */
+  host: string | undefined;
+}
+
+export interface RejectedEvent {
+  /** `host:port` that refused. */
+  host: string;
+  count: number;
+  /** The TSD's reasons, per point when it gave them. */
+  errors: RejectedPoint[];
+  /** Set when a whole batch was refused (e.g. 401, 413), with the status in `error.status`. */
+  error?: ClientError;
+}
+
+export interface ClientEvents {
+  /** Points the TSD refused for good (never retried). */
+  rejected: [event: RejectedEvent];
+  /** `writable` is true again after having been false. */
+  drain: [];
+  connect: [event: { host: string }];
+  disconnect: [event: { host: string; error: ClientError | undefined }];
+}
+
+interface Transaction {
+  pending: number;
+  accepted: number;
+  rejected: number;
+  errors: RejectedPoint[];
+  error: ClientError | undefined;
+  resolve(result: WriteResult): void;
+}
+
+interface FlushWaiter {
+  target: number;
+  resolve(result: FlushResult): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+const OK: SendResult = Object.freeze({ ok: true }) as SendResult;
+const NO_TAGS: Tags = Object.freeze({}) as Tags;
+const FLUSH_OK: FlushResult = Object.freeze({ ok: true }) as FlushResult;
+
+/**
+ * Non-blocking OpenTSDB client: `send()` validates, encodes and queues a point and returns at
+ * once; a background sender batches the queue to the TSDs over telnet or HTTP, with retry,
+ * backoff, failover and a bounded queue. See README.md for the delivery guarantees.
+ */
+export class Client extends EventEmitter<ClientEvents> {
+  private readonly o: ResolvedOptions;
+  private readonly log: Logger;
+  private readonly queue: PointQueue<Transaction>;
+  private readonly pool: HostPool;
+  private readonly transport: Transport;
+  private readonly bucket: TokenBucket | undefined;
+  private readonly encode: EntryEncoder;
+  private readonly validation: ProtocolOptions;
+  private readonly validationWithHost: ProtocolOptions;
+  private readonly parseOptions: ProtocolOptions;
+  private readonly hostLeavesNoRoom: boolean;
+  private readonly lineSuffixBytes: number;
+  private readonly timestampDivisor: number;
+  private readonly abort = new AbortController();
+
+  private readonly inFlight = new Set<Batch>();
+  private inFlightPoints = 0;
+  private readonly requeued: Batch[] = [];
+  private requeuedPoints = 0;
+  private active = 0;
+  private readonly deliveries = new Set<Promise<void>>();
+  private flushWaiters: FlushWaiter[] = [];
+
+  private pumpScheduled = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
+  private lingerDue = false;
+  private rateTimer: NodeJS.Timeout | undefined;
+  private needDrain = false;
+  private closing = false;
+  private stopped = false;
+  private closePromise: Promise<CloseResult> | undefined;
+  private lastHost: string | undefined;
+
+  private readonly queueFull: SendResult;
+  private readonly closedResult: SendResult;
+  private readonly dropLog: IntervalLog;
+  private readonly errorLog: IntervalLog;
+  private readonly rejectLog: IntervalLog;
+  private readonly invalidLog: IntervalLog;
+  private readonly counters = {
+    sent: 0,
+    rejected: 0,
+    dropped: 0,
+    refused: 0,
+    invalid: 0,
+    retries: 0,
+    errors: 0,
+    replayed: 0,
+    abandoned: 0,
+  };
+
+  private readonly pumpBound = () => this.pump();
+
+  /** Builds a client without checking connectivity. Throws `ClientError('invalid_config')` on bad options. */
+  constructor(options: ClientOptions) {
+    super();
+    const o = resolveOptions(options);
+    this.o = o;
+    this.log = o.logger;
+    this.queue = new PointQueue<Transaction>(o.maxQueue);
+    this.pool = new HostPool(o.endpoints, o.hostPolicy, o.hostCooldownMs);
+    this.bucket =
+      o.mps > 0 ? new TokenBucket(o.mps, Math.max(1, Math.min(o.batchSize, o.mps / 10))) : undefined;
+    const maxTags = o.protocolOptions.maxTags ?? 8;
+    this.validation = o.protocolOptions;
+    // A point that gets the automatic host tag may carry one tag less and may come without any.
+    this.validationWithHost = { ...o.protocolOptions, tagsOptional: true, maxTags: Math.max(1, maxTags - 1) };
+    this.hostLeavesNoRoom = maxTags <= 1;
+    this.parseOptions = { ...o.protocolOptions, tagsOptional: true };
+    checkProtocolSettings(o);
+    this.timestampDivisor = o.protocol === 'telnet' ? 1000 : 1;
+
+    const hooks: TransportHooks = {
+      onConnect: (endpoint) => this.onConnect(endpoint),
+      onDisconnect: (endpoint, error) => this.onDisconnect(endpoint, error),
+      onReplay: (batches) => this.onReplay(batches),
+      onRemoteLine: (endpoint, line) => this.onRemoteLine(endpoint, line),
+    };
+    if (o.protocol === 'telnet') {
+      const suffix = o.user === undefined ? '' : ` user=${o.user} password=${o.password ?? ''}`;
+      this.lineSuffixBytes = Buffer.byteLength(suffix);
+      this.encode = telnetEncoder(o.telnetTimestamps);
+      this.transport = new TelnetTransport(
+        {
+          tls: o.tls,
+          connectTimeoutMs: o.connectTimeoutMs,
+          writeTimeoutMs: o.writeTimeoutMs,
+          keepAliveMs: o.keepAliveMs,
+          replayMs: o.telnetReplayMs,
+          replayMaxPoints: o.maxQueue,
+          lineSuffix: suffix,
+          backoff: o.backoff,
+        },
+        hooks,
+      );
+    } else {
+      this.lineSuffixBytes = 0;
+      this.encode = jsonEncoder();
+      this.transport = new HttpTransport(
+        {
+          tls: o.tls,
+          requestPath: o.details ? o.path + (o.path.includes('?') ? '&details' : '?details') : o.path,
+          headers: httpHeaders(o),
+          gzip: o.gzip,
+          connections: o.concurrency,
+          connectTimeoutMs: o.connectTimeoutMs,
+          requestTimeoutMs: o.requestTimeoutMs,
+          keepAliveMs: o.keepAliveMs,
+        },
+        hooks,
+      );
+    }
+
+    const policy = `maxQueue ${o.maxQueue}, policy ${o.dropPolicy}`;
+    this.queueFull = { ok: false, error: { code: 'queue_full', message: `queue full (${policy})` } };
+    this.closedResult = { ok: false, error: { code: 'closed', message: 'client is closed' } };
+    this.dropLog = new IntervalLog(
+      (count) =>
+        this.log.warn(
+          { dropped: count, total: this.counters.dropped },
+          `queue full (${policy}): dropped ${count} points`,
+        ),
+      o.logIntervalMs,
+    );
+    this.errorLog = new IntervalLog(
+      (count, sample) =>
+        this.log.warn(
+          { failures: count, retries: this.counters.retries },
+          `delivery failed ${count} time(s), retrying: ${sample ?? ''}`,
+        ),
+      o.logIntervalMs,
+    );
+    this.rejectLog = new IntervalLog(
+      (count, sample) =>
+        this.log.warn(
+          { rejected: count, total: this.counters.rejected },
+          `TSD refused ${count} point(s): ${sample ?? ''}`,
+        ),
+      o.logIntervalMs,
+    );
+    this.invalidLog = new IntervalLog(
+      (count, sample) =>
+        this.log.warn({ invalid: count }, `refused ${count} invalid point(s): ${sample ?? ''}`),
+      o.logIntervalMs,
+    );
+  }
+
+  /**
+   * Queues one point and returns at once; never throws for bad data or network trouble.
+   * `tags` may be reused by the caller right after the call (the point is encoded here).
+   */
+  send(metric: string, value: MetricValue, tags?: Tags, options?: SendOptions): SendResult {
+    if (this.closing) return this.closedResult;
+    const timestamp = options?.timestamp ?? this.now();
+    return this.accept({ metric, timestamp, value, tags: tags ?? NO_TAGS });
+  }
+
+  /** Queues a point that is already built (e.g. decoded elsewhere). Same rules as `send()`. */
+  sendPoint(point: DataPoint): SendResult {
+    if (this.closing) return this.closedResult;
+    return this.accept(point);
+  }
+
+  /**
+   * Queues a telnet `put ...` line or a tcollector-style line without `put`. The value text is
+   * forwarded exactly as written. A trailing newline is ignored.
+   */
+  sendLine(line: string): SendResult {
+    if (this.closing) return this.closedResult;
+    if (typeof line !== 'string') {
+      return this.invalidResult({
+        code: 'invalid_line',
+        message: `a line must be a string, got ${typeof line}`,
+      });
+    }
+    let text = line;
+    if (text.endsWith('\n')) text = text.slice(0, text.endsWith('\r\n') ? -2 : -1);
+    const parsed = text.startsWith('put ')
+      ? parsePutLine(text, this.parseOptions)
+      : parseCollectorLine(text, this.parseOptions);
+    if (!parsed.ok) return this.invalidResult(parsed.error);
+    return this.accept(parsed.point);
+  }
+
+  /**
+   * A transaction for callers that must only acknowledge what the TSD took (the proxy): resolves
+   * once every point is delivered or has failed, never rejects. All-or-nothing admission: if any
+   * point is invalid, or the queue cannot take all of them, nothing is queued and the result says
+   * so at once (`invalid_point` / `queue_full`); older queued points are never dropped for it.
+   */
+  write(points: readonly DataPoint[]): Promise<WriteResult> {
+    if (this.closing) return Promise.resolve(failed(new ClientError('closed', 'client is closed')));
+    if (!Array.isArray(points)) {
+      return Promise.resolve(failed(new ClientError('invalid_point', 'write() takes an array of points')));
+    }
+    if (points.length === 0) return Promise.resolve({ ok: true, accepted: 0, rejected: 0, errors: [] });
+    const entries: string[] = [];
+    const invalid: InvalidPoint[] = [];
+    for (let i = 0; i < points.length; i++) {
+      const entry = this.encodeChecked(points[i]!);
+      if (typeof entry === 'string') entries.push(entry);
+      else invalid.push({ index: i, error: entry });
+    }
+    if (invalid.length > 0) {
+      this.counters.invalid += invalid.length;
+      const first = invalid[0]!;
+      const error = new ClientError(
+        'invalid_point',
+        `${invalid.length} of ${points.length} points are invalid; point ${first.index}: ${first.error.message}`,
+      );
+      return Promise.resolve({ ...failed(error), invalid });
+    }
+    if (this.held() + entries.length > this.o.maxQueue) {
+      this.counters.refused += entries.length;
+      this.needDrain = true;
+      const error = new ClientError(
+        'queue_full',
+        `queue cannot take ${entries.length} points: ${this.held()} of ${this.o.maxQueue} held`,
+      );
+      return Promise.resolve(failed(error));
+    }
+    return new Promise<WriteResult>((resolve) => {
+      const txn: Transaction = {
+        pending: entries.length,
+        accepted: 0,
+        rejected: 0,
+        errors: [],
+        error: undefined,
+        resolve,
+      };
+      for (const entry of entries) this.queue.push(entry, txn);
+      if (this.held() >= this.o.highWaterMark) this.needDrain = true;
+      this.schedulePump();
+    });
+  }
+
+  /**
+   * Resolves when everything queued before the call has been handed to a TSD (HTTP: 2xx; telnet:
+   * written on a connection that was still up when the write completed), refused, or dropped by
+   * the queue policy. With `timeoutMs` it gives up with a `timeout` error instead of waiting.
+   */
+  flush(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
+    if (this.stopped)
+      return Promise.resolve({ ok: false, error: new ClientError('closed', 'client is closed') });
+    const target = this.queue.nextSeq;
+    if (this.lowWater() >= target) return Promise.resolve(FLUSH_OK);
+    return new Promise<FlushResult>((resolve) => {
+      const waiter: FlushWaiter = { target, resolve, timer: undefined };
+      if (options.timeoutMs !== undefined) {
+        waiter.timer = setTimeout(() => {
+          this.flushWaiters = this.flushWaiters.filter((w) => w !== waiter);
+          resolve({
+            ok: false,
+            error: new ClientError('timeout', `flush did not complete within ${options.timeoutMs} ms`),
+          });
+        }, options.timeoutMs);
+      }
+      this.flushWaiters.push(waiter);
+      this.schedulePump();
+    });
+  }
+
+  /**
+   * Stops taking points, flushes within `timeoutMs`, then ends connections and gives up what is
+   * left (counted as `abandoned`). Idempotent: later calls return the same promise.
+   */
+  close(options: CloseOptions = {}): Promise<CloseResult> {
+    if (this.closePromise) return this.closePromise;
+    this.closing = true;
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    this.closePromise = this.shutdown(timeoutMs);
+    return this.closePromise;
+  }
+
+  /**
+   * Opens (and closes) a connection to every host, TLS handshake included. The error names each
+   * unreachable host and the cause.
+   */
+  async checkHosts(): Promise<{ ok: true } | { ok: false; error: ClientError }> {
+    const endpoints = this.pool.endpoints;
+    const results = await Promise.all(endpoints.map((e) => this.transport.probe(e)));
+    const failures = results.filter((r): r is ClientError => r !== undefined);
+    if (failures.length === 0) return { ok: true };
+    const message = failures.map((f) => f.message).join('; ');
+    return {
+      ok: false,
+      error: new ClientError('check_host_failed', message, { host: failures[0]!.host, cause: failures[0] }),
+    };
+  }
+
+  /** False once the client holds `highWaterMark` points; a `drain` event follows when it is below half. */
+  get writable(): boolean {
+    return !this.closing && this.held() < this.o.highWaterMark;
+  }
+
+  stats(): ClientStats {
+    return {
+      queued: this.queue.length,
+      inFlight: this.inFlightPoints + this.requeuedPoints,
+      ...this.counters,
+      connected: this.transport.connectedHosts(),
+      host: this.lastHost,
+    };
+  }
+
+  // ---- accepting points -------------------------------------------------------------------
+
+  private now(): number {
+    const ms = Date.now();
+    return this.timestampDivisor === 1 ? ms : Math.floor(ms / this.timestampDivisor);
+  }
+
+  private accept(point: DataPoint): SendResult {
+    const entry = this.encodeChecked(point);
+    if (typeof entry !== 'string') return this.invalidResult(entry);
+    return this.admit(entry);
+  }
+
+  private invalidResult(error: PointError): SendResult {
+    this.counters.invalid++;
+    this.invalidLog.record(1, redactText(error.message, this.o.secrets));
+    return { ok: false, error };
+  }
+
+  /** Validates with protocol's rules (host tag included) and encodes; an error is returned, never thrown. */
+  private encodeChecked(point: DataPoint): string | PointError {
+    if (point === null || typeof point !== 'object') {
+      return {
+        code: 'invalid_value',
+        message: `a point must be an object, got ${point === null ? 'null' : typeof point}`,
+      };
+    }
+    const tags = point.tags;
+    const host =
+      this.o.hostTag !== undefined && tags !== null && typeof tags === 'object' && tags.host === undefined
+        ? this.o.hostTag
+        : undefined;
+    let error =
+      host !== undefined && this.hostLeavesNoRoom
+        ? validatePoint({ ...point, tags: { ...tags, host } }, this.validation)
+        : validatePoint(point, host === undefined ? this.validation : this.validationWithHost);
+    if (error !== undefined && host !== undefined) {
+      // Re-check with the host tag in place so the message counts tags the way the TSD would.
+      error = validatePoint({ ...point, tags: { ...tags, host } }, this.validation) ?? error;
+    }
+    if (error !== undefined) return error;
+    const entry = this.encode(point, host);
+    const max = this.o.maxLineLength;
+    if (max > 0 && this.o.protocol === 'telnet') {
+      const chars = entry.length + this.lineSuffixBytes;
+      if (chars > max || entry.length * 3 + this.lineSuffixBytes > max) {
+        const bytes = Buffer.byteLength(entry) + this.lineSuffixBytes;
+        if (bytes > max) {
+          return {
+            code: 'line_too_long',
+            message: `put line is ${bytes} bytes, longer than maxLineLength ${max} (metric ${point.metric})`,
+          };
+        }
+      }
+    }
+    return entry;
+  }
+
+  private held(): number {
+    return this.queue.length + this.inFlightPoints + this.requeuedPoints;
+  }
+
+  private admit(entry: string): SendResult {
+    if (this.held() >= this.o.maxQueue && !this.makeRoom()) return this.queueFull;
+    this.queue.push(entry);
+    if (!this.needDrain && this.held() >= this.o.highWaterMark) this.needDrain = true;
+    if (!this.pumpScheduled) this.schedulePump();
+    return OK;
+  }
+
+  /** Applies the drop policy for one new point; true when the new point may be queued. */
+  private makeRoom(): boolean {
+    this.needDrain = true;
+    switch (this.o.dropPolicy) {
+      case 'drop_oldest': {
+        const { dropped, owner } = this.queue.dropOldest();
+        this.counters.dropped++;
+        this.dropLog.record();
+        if (!dropped) return false; // everything held is in flight: the new point is the one to go
+        if (owner) this.settleOwner(owner, 1, 0, [], new ClientError('dropped', 'point dropped: queue full'));
+        this.checkFlushWaiters();
+        return true;
+      }
+      case 'drop_newest':
+        this.counters.dropped++;
+        this.dropLog.record();
+        return false;
+      default:
+        this.counters.refused++;
+        return false;
+    }
+  }
+
+  // ---- the sender -------------------------------------------------------------------------
+
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.stopped) return;
+    this.pumpScheduled = true;
+    setImmediate(this.pumpBound);
+  }
+
+  private pump(): void {
+    this.pumpScheduled = false;
+    while (!this.stopped && this.active < this.o.concurrency) {
+      const batch = this.nextBatch();
+      if (!batch) break;
+      this.start(batch);
+    }
+  }
+
+  private nextBatch(): Batch | undefined {
+    const replay = this.requeued.shift();
+    if (replay) {
+      this.requeuedPoints -= replay.entries.length;
+      return replay;
+    }
+    const available = this.queue.length;
+    if (available === 0) {
+      this.lingerDue = false;
+      return undefined;
+    }
+    if (
+      available < this.o.batchSize &&
+      this.o.lingerMs > 0 &&
+      !this.lingerDue &&
+      this.flushWaiters.length === 0 &&
+      !this.closing
+    ) {
+      this.lingerTimer ??= setTimeout(() => {
+        this.lingerTimer = undefined;
+        this.lingerDue = true;
+        this.pump();
+      }, this.o.lingerMs);
+      return undefined;
+    }
+    let max = Math.min(this.o.batchSize, available);
+    if (this.bucket) {
+      max = this.bucket.take(max);
+      if (max === 0) {
+        this.rateTimer ??= setTimeout(() => {
+          this.rateTimer = undefined;
+          this.pump();
+        }, this.bucket.msUntilNext());
+        return undefined;
+      }
+    }
+    const firstSeq = this.queue.headSeq;
+    const owner = this.queue.peekOwner();
+    const entries: string[] = [];
+    const taken = this.queue.take(max, entries);
+    if (this.bucket && taken < max) this.bucket.giveBack(max - taken);
+    return { entries, firstSeq, owner, replay: false };
+  }
+
+  private start(batch: Batch): void {
+    this.active++;
+    this.inFlight.add(batch);
+    this.inFlightPoints += batch.entries.length;
+    const delivery = this.deliver(batch);
+    this.deliveries.add(delivery);
+    void delivery.finally(() => this.deliveries.delete(delivery));
+  }
+
+  private async deliver(batch: Batch): Promise<void> {
+    let result: AttemptResult<DeliveryReport>;
+    try {
+      result = await retry(() => this.attempt(batch), {
+        backoff: this.o.backoff,
+        signal: this.abort.signal,
+        onRetry: (info) => {
+          this.counters.retries++;
+          this.log.debug(
+            { retry: info.retry, delayMs: Math.round(info.delayMs) },
+            `retrying: ${info.error.message}`,
+          );
+        },
+      });
+    } catch (err) {
+      // A throwing transport is a bug; keep the sender alive and say what happened.
+      this.log.error({ err }, 'unexpected error while delivering a batch');
+      result = {
+        kind: 'failure',
+        error: new ClientError('connection_lost', `unexpected error: ${String(err)}`, { cause: err }),
+      };
+    }
+    this.settle(batch, result);
+  }
+
+  private async attempt(batch: Batch): Promise<AttemptResult<DeliveryReport>> {
+    const endpoint = this.pool.pick();
+    const result = await this.transport.deliver(batch, endpoint, this.abort.signal);
+    if (result.kind === 'success') {
+      this.pool.markOk(endpoint);
+      this.lastHost = endpoint.label;
+      result.value.host = endpoint.label;
+      return result;
+    }
+    if (result.kind === 'retryable' && !this.abort.signal.aborted) {
+      this.counters.errors++;
+      this.errorLog.record(1, redactText(result.error.message, this.o.secrets));
+      this.pool.markFailed(endpoint);
+      // Another host is ready: fail over at once instead of waiting out this one's backoff.
+      if (this.pool.hasHealthyOther(endpoint)) return retryable(result.error, 0);
+    }
+    return result;
+  }
+
+  private settle(batch: Batch, result: AttemptResult<DeliveryReport>): void {
+    const n = batch.entries.length;
+    this.active--;
+    this.inFlight.delete(batch);
+    this.inFlightPoints -= n;
+    const owner = batch.replay ? undefined : (batch.owner as Transaction | undefined);
+    if (result.kind === 'success') {
+      const report = result.value;
+      this.counters.sent += report.accepted;
+      if (report.rejected > 0) {
+        this.counters.rejected += report.rejected;
+        const sample = report.errors[0]?.error ?? 'refused';
+        this.rejectLog.record(report.rejected, redactText(sample, this.o.secrets));
+        this.emit('rejected', { host: report.host ?? '', count: report.rejected, errors: report.errors });
+      }
+      if (owner) this.settleOwner(owner, report.accepted, report.rejected, report.errors, undefined, n);
+    } else {
+      const error = result.error;
+      if (error.code === 'closed') {
+        this.counters.abandoned += n;
+      } else {
+        this.counters.rejected += n;
+        this.log.error({ points: n, status: error.status }, redactText(error.message, this.o.secrets));
+        this.emit('rejected', { host: error.host ?? '', count: n, errors: [], error });
+      }
+      if (owner) this.settleOwner(owner, 0, error.code === 'closed' ? 0 : n, [], error, n);
+    }
+    this.checkFlushWaiters();
+    this.checkDrain();
+    if (!this.stopped) this.schedulePump();
+  }
+
+  private settleOwner(
+    owner: Transaction,
+    accepted: number,
+    rejected: number,
+    errors: RejectedPoint[],
+    error: ClientError | undefined,
+    points = accepted + rejected,
+  ): void {
+    owner.accepted += accepted;
+    owner.rejected += rejected;
+    if (errors.length > 0) owner.errors.push(...errors);
+    if (error && !owner.error) owner.error = error;
+    owner.pending -= points;
+    if (owner.pending > 0) return;
+    const { accepted: a, rejected: r, errors: e } = owner;
+    owner.resolve(
+      owner.error
+        ? { ok: false, error: owner.error, accepted: a, rejected: r, errors: e, invalid: [] }
+        : { ok: true, accepted: a, rejected: r, errors: e },
+    );
+  }
+
+  private lowWater(): number {
+    let low = this.queue.headSeq;
+    for (const batch of this.inFlight) if (batch.firstSeq < low) low = batch.firstSeq;
+    for (const batch of this.requeued) if (batch.firstSeq < low) low = batch.firstSeq;
+    return low;
+  }
+
+  private checkFlushWaiters(): void {
+    if (this.flushWaiters.length === 0) return;
+    const low = this.lowWater();
+    const still: FlushWaiter[] = [];
+    for (const waiter of this.flushWaiters) {
+      if (waiter.target <= low) {
+        clearTimeout(waiter.timer);
+        waiter.resolve(FLUSH_OK);
+      } else {
+        still.push(waiter);
+      }
+    }
+    this.flushWaiters = still;
+  }
+
+  private checkDrain(): void {
+    if (this.needDrain && !this.closing && this.held() <= this.o.lowWaterMark) {
+      this.needDrain = false;
+      this.emit('drain');
+    }
+  }
+
+  // ---- transport notifications -----------------------------------------------------------
+
+  private onConnect(endpoint: Endpoint): void {
+    this.log.info({ host: endpoint.label }, `connected to ${endpoint.label}`);
+    this.emit('connect', { host: endpoint.label });
+  }
+
+  private onDisconnect(endpoint: Endpoint, error: ClientError | undefined): void {
+    if (this.o.protocol === 'telnet') {
+      // A telnet connection can die between batches, unseen by any attempt: count it, and let
+      // the next batch prefer another host.
+      this.counters.errors++;
+      this.pool.markFailed(endpoint);
+    }
+    const reason = error ? redactText(error.message, this.o.secrets) : 'closed';
+    this.log.warn({ host: endpoint.label }, `disconnected from ${endpoint.label}: ${reason}`);
+    this.emit('disconnect', { host: endpoint.label, error });
+  }
+
+  private onReplay(batches: Batch[]): void {
+    if (this.stopped) return;
+    let points = 0;
+    for (const batch of batches) {
+      const replay: Batch = {
+        entries: batch.entries,
+        firstSeq: batch.firstSeq,
+        owner: undefined,
+        replay: true,
+      };
+      this.requeued.push(replay);
+      this.requeuedPoints += batch.entries.length;
+      points += batch.entries.length;
+    }
+    this.counters.replayed += points;
+    this.log.warn(
+      { points },
+      `connection lost within ${this.o.telnetReplayMs} ms of writing ${points} points: writing them again`,
+    );
+    this.schedulePump();
+  }
+
+  private onRemoteLine(endpoint: Endpoint, line: string): void {
+    const text = redactText(line, this.o.secrets);
+    this.counters.rejected++;
+    this.rejectLog.record(1, `${endpoint.label}: ${text}`);
+    this.emit('rejected', {
+      host: endpoint.label,
+      count: 1,
+      errors: [{ datapoint: undefined, error: text }],
+    });
+  }
+
+  // ---- shutdown ---------------------------------------------------------------------------
+
+  private async shutdown(timeoutMs: number): Promise<CloseResult> {
+    const deadline = Date.now() + timeoutMs;
+    const flushed = await this.flush({ timeoutMs });
+    this.stopped = true;
+    clearTimeout(this.lingerTimer);
+    clearTimeout(this.rateTimer);
+    this.abort.abort(new ClientError('closed', 'client closed'));
+
+    const closedError = new ClientError('closed', 'client closed before the point was delivered');
+    let abandoned = 0;
+    this.queue.clear((owner) => {
+      abandoned++;
+      if (owner) this.settleOwner(owner, 0, 0, [], closedError, 1);
+    });
+    for (const batch of this.requeued.splice(0)) abandoned += batch.entries.length;
+    this.requeuedPoints = 0;
+    this.counters.abandoned += abandoned;
+
+    await this.transport.close(Math.max(0, deadline - Date.now()));
+    await Promise.all([...this.deliveries]);
+    for (const waiter of this.flushWaiters.splice(0)) {
+      clearTimeout(waiter.timer);
+      waiter.resolve({
+        ok: false,
+        error: new ClientError('closed', 'client closed before the flush completed'),
+      });
+    }
+    this.dropLog.flush();
+    this.errorLog.flush();
+    this.rejectLog.flush();
+    this.invalidLog.flush();
+    const total = this.counters.abandoned;
+    if (total > 0) this.log.warn({ abandoned: total }, `closed with ${total} points undelivered`);
+    return { ok: flushed.ok && total === 0, abandoned: total };
+  }
+}
+
+/** Creates a client; with `checkHost: true` first connects to every host and rejects naming the ones that failed. */
+export async function createClient(options: CreateClientOptions): Promise<Client> {
+  const { checkHost, ...clientOptions } = options;
+  const client = new Client(clientOptions);
+  if (checkHost) {
+    const result = await client.checkHosts();
+    if (!result.ok) {
+      await client.close({ timeoutMs: 0 });
+      throw result.error;
+    }
+  }
+  return client;
+}
+
+/**
+ * Checks the protocol options, the host tag and the telnet credentials against the TSD's rules
+ * once, so a mistake surfaces at construction and not as every point being refused. Messages
+ * name the option, never a credential's value.
+ */
+function checkProtocolSettings(o: ResolvedOptions): void {
+  const probe = (tags: Tags): PointError | undefined => {
+    try {
+      return validatePoint({ metric: 'm', timestamp: 1, value: 0, tags }, o.protocolOptions);
+    } catch (err) {
+      throw new ClientError(
+        'invalid_config',
+        `invalid client options: protocolOptions: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  };
+  probe({ k: 'v' });
+  const problems: string[] = [];
+  if (o.hostTag !== undefined) {
+    const error = probe({ host: o.hostTag });
+    if (error)
+      problems.push(`hostTag: ${JSON.stringify(o.hostTag)} is not a valid tag value: ${error.message}`);
+  }
+  if (o.protocol === 'telnet' && o.user !== undefined) {
+    if (probe({ user: o.user })) problems.push('user: has characters a telnet tag value cannot carry');
+    if (probe({ password: o.password ?? '' }))
+      problems.push('password: has characters a telnet tag value cannot carry');
+  }
+  if (problems.length > 0)
+    throw new ClientError('invalid_config', `invalid client options: ${problems.join('; ')}`);
+}
+
+function failed(error: ClientError): WriteResult {
+  return { ok: false, error, accepted: 0, rejected: 0, errors: [], invalid: [] };
+}
+
+function httpHeaders(o: ResolvedOptions): Record<string, string> {
+  const headers: Record<string, string> = { ...o.headers, 'content-type': 'application/json' };
+  if (o.user !== undefined) {
+    headers.authorization = `Basic ${Buffer.from(`${o.user}:${o.password ?? ''}`).toString('base64')}`;
+  }
+  if (o.token !== undefined) {
+    if (o.tokenHeader === undefined || o.tokenHeader === 'authorization')
+      headers.authorization = `Bearer ${o.token}`;
+    else headers[o.tokenHeader] = o.token;
+  }
+  return headers;
+}
