@@ -52,7 +52,8 @@ function check(c: Case, result: PointResult): void {
   }
   if (javaOnlyFloat && !PRE_VALUE_ERRORS.test(c.reply)) {
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(telnetPutError(result.error)).toBe(`put: invalid value: For input string: "${valueWord}"`);
+    if (!result.ok)
+      expect(telnetPutError(result.error)).toBe(`put: invalid value: For input string: "${valueWord}"`);
     return;
   }
   if (c.reply.startsWith('OK ')) {

@@ -4,6 +4,10 @@ import type { PointResult } from './errors.js';
 import { type ProtocolOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { applyPutRules, splitCollectorWords, splitWords } from './put-line-rules.js';
 import { MAX_MILLIS } from './timestamp.js';
+import { integerValue } from './value.js';
+
+const MAX_LONG = 2n ** 63n - 1n;
+const MIN_LONG = -(2n ** 63n);
 
 /*
  * Two readers, one answer. The scanner below handles the common, plainly valid line in one pass
@@ -85,8 +89,11 @@ function isBlank(c: number, loose: boolean): boolean {
   return c === 32 || (loose && (c === 9 || c === 13 || c === 11 || c === 12 || c === 10));
 }
 
-/** The fast path: a point when the line is plainly valid, undefined to defer to the rules. */
-function scan(
+/**
+ * The fast path: a point when the line is plainly valid, undefined to defer to the rules.
+ * Exported for tests only (not from the package index).
+ */
+export function scan(
   s: string,
   i: number,
   end: number,
@@ -162,8 +169,12 @@ function scan(
     if (intDigits === 0) return undefined;
     if (intDigits <= 15) {
       value = negative ? 0 - int : int;
+    } else if (intDigits <= 19) {
+      const big = BigInt(s.slice(valueStart, i));
+      if (big > MAX_LONG || big < MIN_LONG) return undefined; // the rules word the overflow
+      value = integerValue(big);
     } else {
-      return undefined; // 16+ digits: the rules decide between number, bigint and overflow.
+      return undefined;
     }
   } else {
     // Decimal float: digits [. digits] [e [+-] digits], at least one mantissa digit.
