@@ -12,6 +12,7 @@ import { chown, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { registerExitCleanup } from './exit-cleanup.js';
 
 export interface PostgresOptions {
   /** Database created after start. Default `otsdb_test`. */
@@ -66,9 +67,16 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
   const dir = await mkdtemp(join(tmpdir(), 'otsdb-pg-'));
   const dataDir = join(dir, 'data');
   const logFile = join(dir, 'server.log');
-  const harnessState: LiveCluster = { pgCtl: join(binDir, 'pg_ctl'), dataDir, dir, runAs, running: false };
-  live.add(harnessState);
-  installExitHook();
+  const harnessState: LiveCluster = {
+    pgCtl: join(binDir, 'pg_ctl'),
+    dataDir,
+    dir,
+    runAs,
+    running: false,
+    unregister: () => undefined,
+  };
+  // A test process that dies (vitest ends workers with SIGTERM) must not leave a postmaster behind.
+  harnessState.unregister = registerExitCleanup(() => stopSync(harnessState));
 
   const run = (binary: string, args: string[], extra: RunOptions = {}) =>
     runCommand(runAs, join(binDir, binary), args, { timeoutMs, ...extra });
@@ -202,6 +210,7 @@ interface LiveCluster {
   dir: string;
   runAs: RunAs | undefined;
   running: boolean;
+  unregister: () => void;
 }
 
 interface RunOptions {
@@ -210,32 +219,21 @@ interface RunOptions {
   input?: string;
 }
 
-const live = new Set<LiveCluster>();
-let exitHookInstalled = false;
-
-/** A test runner that dies without calling stop() must not leave a postmaster behind. */
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.once('exit', () => {
-    for (const cluster of live) {
-      try {
-        if (cluster.running) {
-          const args = ['-D', cluster.dataDir, '-m', 'immediate', '-w', '-t', '10', 'stop'];
-          if (cluster.runAs === undefined)
-            execFileSync(cluster.pgCtl, args, { stdio: 'ignore', timeout: 15_000 });
-          else
-            execFileSync('runuser', ['-u', cluster.runAs.user, '--', cluster.pgCtl, ...args], {
-              stdio: 'ignore',
-              timeout: 15_000,
-            });
-        }
-      } catch {
-        // Best effort at process exit; nothing else can be done here.
-      }
-      rmSync(cluster.dir, { recursive: true, force: true });
+/** Synchronous, for process exit: only synchronous work is possible there. */
+function stopSync(cluster: LiveCluster): void {
+  try {
+    if (cluster.running) {
+      const args = ['-D', cluster.dataDir, '-m', 'immediate', '-w', '-t', '10', 'stop'];
+      const [file, argv] =
+        cluster.runAs === undefined
+          ? [cluster.pgCtl, args]
+          : ['runuser', ['-u', cluster.runAs.user, '--', cluster.pgCtl, ...args]];
+      execFileSync(file, argv, { stdio: 'ignore', timeout: 15_000 });
     }
-  });
+  } catch {
+    killPostmaster(cluster.dataDir);
+  }
+  rmSync(cluster.dir, { recursive: true, force: true });
 }
 
 async function teardown(cluster: LiveCluster, timeoutMs: number): Promise<void> {
@@ -254,7 +252,7 @@ async function teardown(cluster: LiveCluster, timeoutMs: number): Promise<void> 
       cluster.running = false;
     }
   } finally {
-    live.delete(cluster);
+    cluster.unregister();
     await rm(cluster.dir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
