@@ -33,6 +33,11 @@ Sending
   -t, --tsdb-host <host>         OpenTSDB / VictoriaMetrics host (default localhost)
   -p, --tsdb-port <port>         its port (default 4242)
       --tsdb-protocol <p>        http (/api/put) or telnet (default http)
+      --tsdb-tls                 TLS to the TSD (HTTPS, or telnet over TLS)
+      --tsdb-url-file <f>        file with a TSD URL, credentials allowed
+                                 (http(s)://user:pass@host:port/api/put, telnet://, tls://;
+                                 or env CATCHPOINT_BRIDGE_TSDB_URL); replaces -t/-p/--tsdb-protocol
+      --max-queue <n>            points the sender holds; pushes get 503 near it (default 100000)
   -f, --file-mode                write put lines to a file instead of a TSD
       --output <file>            file for --file-mode; - is stdout (default -)
       --replay <file|->          map recorded pushes (JSON, JSON array or one per line)
@@ -95,6 +100,9 @@ export function parseCommandLine(argv: readonly string[]): CliParse {
         'tsdb-host': { type: 'string', short: 't' },
         'tsdb-port': { type: 'string', short: 'p' },
         'tsdb-protocol': { type: 'string' },
+        'tsdb-tls': { type: 'boolean' },
+        'tsdb-url-file': { type: 'string' },
+        'max-queue': { type: 'string' },
         'file-mode': { type: 'boolean', short: 'f' },
         output: { type: 'string' },
         replay: { type: 'string', multiple: true },
@@ -170,6 +178,9 @@ export function parseCommandLine(argv: readonly string[]): CliParse {
   if (str('tsdb-host') !== undefined) tsd['host'] = str('tsdb-host');
   if (str('tsdb-port') !== undefined) tsd['port'] = str('tsdb-port');
   if (str('tsdb-protocol') !== undefined) tsd['protocol'] = str('tsdb-protocol');
+  if (values['tsdb-tls'] === true) tsd['tls'] = true;
+  if (str('tsdb-url-file') !== undefined) tsd['urlFile'] = str('tsdb-url-file');
+  if (str('max-queue') !== undefined) tsd['maxQueue'] = str('max-queue');
   if (Object.keys(tsd).length > 0) put('output', 'tsd', tsd);
   if (values['file-mode'] === true) put('output', 'kind', 'file');
   put('output', 'file', str('output'));

@@ -93,6 +93,17 @@ const schema = z.object({
           port: port.default(4242),
           protocol: z.enum(['http', 'telnet']).default('http'),
           tls: bool.default(false),
+          /** HTTP put path. */
+          path: z.string().startsWith('/', 'must start with /').default('/api/put'),
+          /**
+           * Instead of host/port/protocol: `http(s)://user:pass@host:port/api/put`,
+           * `telnet://host:port`, `tls://host:port`. May hold credentials: env or file only.
+           */
+          url: z.string().min(1).optional(),
+          /** Points the sender holds at most; pushes get 503 when it is nearly full. */
+          maxQueue: intFrom(1000, 10_000_000).default(100_000),
+          /** Telnet only: how millisecond timestamps are written (see @otsdb/client). */
+          telnetTimestamps: z.enum(['as-is', 'seconds', 'fractional']).default('as-is'),
         })
         .prefault({}),
     })
@@ -191,6 +202,9 @@ export const ENV_SETTINGS: Record<string, string> = {
   CATCHPOINT_BRIDGE_TSDB_HOST: 'output.tsd.host',
   CATCHPOINT_BRIDGE_TSDB_PORT: 'output.tsd.port',
   CATCHPOINT_BRIDGE_TSDB_PROTOCOL: 'output.tsd.protocol',
+  CATCHPOINT_BRIDGE_TSDB_TLS: 'output.tsd.tls',
+  CATCHPOINT_BRIDGE_TSDB_URL: 'output.tsd.url',
+  CATCHPOINT_BRIDGE_MAX_QUEUE: 'output.tsd.maxQueue',
   CATCHPOINT_BRIDGE_NODE_CACHE: 'catchpoint.cacheFile',
   CATCHPOINT_BRIDGE_LOG_LEVEL: 'logLevel',
   CATCHPOINT_API: 'catchpoint.api',
@@ -205,6 +219,7 @@ const ENV_SECRET_FILES: Record<string, string> = {
   CATCHPOINT_BRIDGE_WEBHOOK_SECRET_FILE: 'webhook.secretFile',
   CATCHPOINT_CLIENT_SECRET_FILE: 'catchpoint.clientSecretFile',
   CATCHPOINT_API_KEY_FILE: 'catchpoint.apiKeyFile',
+  CATCHPOINT_BRIDGE_TSDB_URL_FILE: 'output.tsd.urlFile',
 };
 
 export function envLayer(env: NodeJS.ProcessEnv): Layer {
@@ -266,6 +281,22 @@ async function resolveSecretFiles(layer: Layer, errors: string[], read: ReadText
   await take('catchpoint', 'apiKeyFile', (text) => {
     (layer['catchpoint'] as Layer)['apiKey'] = text.trim();
   });
+  const output = layer['output'];
+  if (isPlain(output) && isPlain(output['tsd']) && output['tsd']['urlFile'] !== undefined) {
+    const tsd = output['tsd'];
+    const file = tsd['urlFile'];
+    delete tsd['urlFile'];
+    if (typeof file !== 'string' || file === '') errors.push('output.tsd.urlFile: expected a file path');
+    else {
+      try {
+        tsd['url'] = (await read(file)).trim();
+      } catch (err) {
+        errors.push(
+          `output.tsd.urlFile: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+        );
+      }
+    }
+  }
 }
 
 export interface LoadConfigInput {
@@ -354,6 +385,11 @@ function crossCheck(c: Parsed, warnings: string[]): ConfigResult {
     );
   }
 
+  if (c.output.tsd.maxQueue < 4 * (c.mapping.maxPointsPerPush + 64)) {
+    errors.push(
+      `output.tsd.maxQueue: must hold at least four pushes of mapping.maxPointsPerPush (${c.mapping.maxPointsPerPush}) points`,
+    );
+  }
   if (sanitizeTagValue(c.mapping.unknownValue, c.mapping.extraChars) !== c.mapping.unknownValue) {
     errors.push(
       `mapping.unknownValue: ${JSON.stringify(c.mapping.unknownValue)} is not a valid OpenTSDB tag value`,
@@ -379,10 +415,23 @@ function crossCheck(c: Parsed, warnings: string[]): ConfigResult {
   };
 }
 
+/** `scheme://user:pass@host` -> `scheme://[redacted]@host`; anything unparsable is hidden whole. */
+function redactUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const u = new URL(url);
+    if (u.username === '' && u.password === '' && u.search === '') return url;
+    return `${u.protocol}//${u.username || u.password ? '[redacted]@' : ''}${u.host}${u.pathname}${u.search ? '?[redacted]' : ''}`;
+  } catch {
+    return '[redacted]';
+  }
+}
+
 /** The configuration with every secret replaced by `[redacted]`, for `--print-config` and logs. */
 export function redactConfig(config: BridgeConfig): unknown {
   return {
     ...config,
+    output: { ...config.output, tsd: { ...config.output.tsd, url: redactUrl(config.output.tsd.url) } },
     webhook: { ...config.webhook, secrets: config.webhook.secrets.map(() => '[redacted]') },
     catchpoint: {
       ...config.catchpoint,
