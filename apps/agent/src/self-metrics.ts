@@ -29,8 +29,18 @@ export function selfMetricPoints(input: SelfMetricsInput): DataPoint[] {
     const tags = { collector: tagValue(name) };
     points.push(
       { metric: 'tcollector.collector.lines_sent', timestamp: ts, value: counters.sent, tags: { ...tags } },
-      { metric: 'tcollector.collector.lines_received', timestamp: ts, value: counters.received, tags: { ...tags } },
-      { metric: 'tcollector.collector.lines_invalid', timestamp: ts, value: counters.invalid, tags: { ...tags } },
+      {
+        metric: 'tcollector.collector.lines_received',
+        timestamp: ts,
+        value: counters.received,
+        tags: { ...tags },
+      },
+      {
+        metric: 'tcollector.collector.lines_invalid',
+        timestamp: ts,
+        value: counters.invalid,
+        tags: { ...tags },
+      },
     );
   }
   const sink = input.sink;

@@ -65,7 +65,13 @@ export class StatusServer {
         this.reply(res, 200, this.options.status(), {}, head);
       } else if (path === '/health') {
         const health = this.options.healthy();
-        this.reply(res, health.ok ? 200 : 503, { status: health.ok ? 'ok' : 'stopping', ...health.detail }, {}, head);
+        this.reply(
+          res,
+          health.ok ? 200 : 503,
+          { status: health.ok ? 'ok' : 'stopping', ...health.detail },
+          {},
+          head,
+        );
       } else {
         this.reply(res, 404, { error: `no such path: ${path}; try / or /health` }, {}, head);
       }
@@ -74,7 +80,13 @@ export class StatusServer {
     }
   }
 
-  private reply(res: ServerResponse, status: number, body: unknown, headers: Record<string, string>, head: boolean): void {
+  private reply(
+    res: ServerResponse,
+    status: number,
+    body: unknown,
+    headers: Record<string, string>,
+    head: boolean,
+  ): void {
     const text = JSON.stringify(body, null, 2) + '\n';
     res.writeHead(status, {
       'content-type': 'application/json; charset=utf-8',

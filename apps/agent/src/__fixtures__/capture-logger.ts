@@ -8,7 +8,10 @@ export interface LogRecord {
 }
 
 /** A pino logger whose records are kept in memory, for tests that check what was logged. */
-export function captureLogger(level: pino.LevelWithSilent = 'debug'): { logger: Logger; records: LogRecord[] } {
+export function captureLogger(level: pino.LevelWithSilent = 'debug'): {
+  logger: Logger;
+  records: LogRecord[];
+} {
   const records: LogRecord[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, callback) {

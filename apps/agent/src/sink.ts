@@ -1,0 +1,277 @@
+import { readFileSync } from 'node:fs';
+import type { Client, ClientOptions, ClientStats } from '@otsdb/client';
+import { type DataPoint, formatPutLine } from '@otsdb/protocol';
+import type { Logger } from 'pino';
+import type { AgentConfig, Credentials } from './config.js';
+import type { PointSink } from './line-pipeline.js';
+
+/**
+ * Where the pipeline's points go: the TSD through @otsdb/client, or standard output with
+ * --dry-run. Both are bounded in points and bytes; when full, new points are dropped (tcollector's
+ * policy: what is buffered is kept and delivered in order once the TSD is back) and counted.
+ */
+
+export interface SinkStats {
+  /** Points taken. */
+  accepted: number;
+  /** Points refused because the buffer was full (points or bytes bound). */
+  dropped: number;
+  /** Points the client refused as invalid (should not happen: the pipeline validated them). */
+  invalid: number;
+  /** Points held right now (queued or in flight). */
+  held: number;
+  /** Estimated bytes held right now. */
+  heldBytes: number;
+  /** The client's own counters (undefined for --dry-run). */
+  client: ClientStats | undefined;
+}
+
+export interface AgentSink extends PointSink {
+  stats(): SinkStats;
+  /** Delivers what is held within the deadline and releases connections; what is left is abandoned. */
+  close(timeoutMs: number): Promise<{ ok: boolean; abandoned: number }>;
+}
+
+/**
+ * The encoded size of a point without encoding it: close enough (a few bytes per point) for a
+ * memory bound, and much cheaper than formatting every point twice.
+ */
+export function estimateBytes(point: DataPoint): number {
+  // "put " metric " " timestamp " " value (" " key "=" value)* "\n"
+  let n =
+    4 +
+    point.metric.length +
+    1 +
+    (point.timestamp >= 1e10 ? 13 : 10) +
+    1 +
+    (point.valueText?.length ?? 8) +
+    1;
+  const tags = point.tags;
+  for (const key in tags) n += key.length + tags[key]!.length + 2;
+  return n;
+}
+
+/** How often (in points) the sink asks the client how much it holds; in between it counts its own writes. */
+const REFRESH_EVERY = 1024;
+const REFRESH_MS = 100;
+
+export class ClientSink implements AgentSink {
+  private accepted = 0;
+  private dropped = 0;
+  private invalid = 0;
+  private bytesAccepted = 0;
+  private heldAtRefresh = 0;
+  private sinceRefresh = 0;
+  private refreshedAt = 0;
+  private lastDropLog = 0;
+  private droppedSinceLog = 0;
+
+  constructor(
+    readonly client: Client,
+    private readonly maxPoints: number,
+    private readonly maxBytes: number,
+    private readonly logger: Logger,
+    private readonly logIntervalMs: number,
+  ) {}
+
+  write(point: DataPoint): boolean {
+    const bytes = estimateBytes(point);
+    if (++this.sinceRefresh >= REFRESH_EVERY) this.refresh();
+    else if (this.sinceRefresh % 64 === 0 && Date.now() - this.refreshedAt >= REFRESH_MS) this.refresh();
+    const held = this.heldAtRefresh + this.sinceRefresh;
+    if (held * this.averageBytes(bytes) + bytes > this.maxBytes) {
+      // Re-check against the client's real figure before dropping: it may have drained.
+      this.refresh();
+      if ((this.heldAtRefresh + 1) * this.averageBytes(bytes) + bytes > this.maxBytes) {
+        this.drop();
+        return false;
+      }
+    }
+    const result = this.client.sendPoint(point);
+    if (result.ok) {
+      this.accepted++;
+      this.bytesAccepted += bytes;
+      return true;
+    }
+    if (result.error.code === 'queue_full') this.drop();
+    else this.invalid++;
+    return false;
+  }
+
+  stats(): SinkStats {
+    const client = this.client.stats();
+    const held = client.queued + client.inFlight;
+    return {
+      accepted: this.accepted,
+      dropped: this.dropped,
+      invalid: this.invalid,
+      held,
+      heldBytes: Math.round(held * this.averageBytes(0)),
+      client,
+    };
+  }
+
+  async close(timeoutMs: number): Promise<{ ok: boolean; abandoned: number }> {
+    this.logDrops(true);
+    const result = await this.client.close({ timeoutMs });
+    return { ok: result.ok, abandoned: result.abandoned };
+  }
+
+  private averageBytes(fallback: number): number {
+    return this.accepted === 0 ? fallback : this.bytesAccepted / this.accepted;
+  }
+
+  private refresh(): void {
+    const stats = this.client.stats();
+    this.heldAtRefresh = stats.queued + stats.inFlight;
+    this.sinceRefresh = 0;
+    this.refreshedAt = Date.now();
+  }
+
+  private drop(): void {
+    this.dropped++;
+    this.droppedSinceLog++;
+    this.logDrops(false);
+  }
+
+  private logDrops(force: boolean): void {
+    const now = Date.now();
+    if (this.droppedSinceLog === 0 || (!force && now - this.lastDropLog < this.logIntervalMs)) return;
+    this.logger.warn(
+      {
+        dropped: this.droppedSinceLog,
+        total: this.dropped,
+        maxPoints: this.maxPoints,
+        maxBytes: this.maxBytes,
+      },
+      `buffer full: dropped ${this.droppedSinceLog} points (the TSD is unreachable or too slow)`,
+    );
+    this.lastDropLog = now;
+    this.droppedSinceLog = 0;
+  }
+}
+
+/**
+ * --dry-run: the put lines that would be sent, written to a stream in batches. Respects the
+ * stream's backpressure; past the buffer bound, points are dropped and counted like in a real run.
+ */
+export class DryRunSink implements AgentSink {
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  private scheduled = false;
+  private blocked = false;
+  private accepted = 0;
+  private dropped = 0;
+  private idle: (() => void)[] = [];
+
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly maxPoints: number,
+    private readonly maxBytes: number,
+  ) {}
+
+  write(point: DataPoint): boolean {
+    const line = formatPutLine(point);
+    if (this.pending.length >= this.maxPoints || this.pendingBytes + line.length > this.maxBytes) {
+      this.dropped++;
+      return false;
+    }
+    this.pending.push(line);
+    this.pendingBytes += line.length + 1;
+    this.accepted++;
+    if (!this.scheduled && !this.blocked) {
+      this.scheduled = true;
+      setImmediate(() => this.drain());
+    }
+    return true;
+  }
+
+  stats(): SinkStats {
+    return {
+      accepted: this.accepted,
+      dropped: this.dropped,
+      invalid: 0,
+      held: this.pending.length,
+      heldBytes: this.pendingBytes,
+      client: undefined,
+    };
+  }
+
+  close(timeoutMs: number): Promise<{ ok: boolean; abandoned: number }> {
+    this.drain();
+    if (this.pending.length === 0 && !this.blocked) return Promise.resolve({ ok: true, abandoned: 0 });
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        const abandoned = this.pending.length;
+        this.pending = [];
+        this.pendingBytes = 0;
+        resolve({ ok: false, abandoned });
+      }, timeoutMs);
+      this.idle.push(() => {
+        clearTimeout(timer);
+        resolve({ ok: true, abandoned: 0 });
+      });
+    });
+  }
+
+  private drain(): void {
+    this.scheduled = false;
+    if (this.blocked || this.pending.length === 0) {
+      if (!this.blocked) this.notifyIdle();
+      return;
+    }
+    const text = this.pending.join('\n') + '\n';
+    this.pending = [];
+    this.pendingBytes = 0;
+    const more = this.out.write(text);
+    if (!more) {
+      this.blocked = true;
+      this.out.once('drain', () => {
+        this.blocked = false;
+        this.drain();
+      });
+    } else {
+      this.notifyIdle();
+    }
+  }
+
+  private notifyIdle(): void {
+    if (this.pending.length > 0) return;
+    for (const fn of this.idle.splice(0)) fn();
+  }
+}
+
+export function clientOptions(
+  config: AgentConfig,
+  credentials: Credentials | undefined,
+  logger: Logger,
+): ClientOptions {
+  const s = config.sending;
+  const tlsWanted = s.ssl;
+  const tls = tlsWanted
+    ? {
+        ...(s.ca !== undefined ? { ca: readFileSync(s.ca) } : {}),
+        ...(s.clientCert !== undefined ? { cert: readFileSync(s.clientCert) } : {}),
+        ...(s.clientKey !== undefined ? { key: readFileSync(s.clientKey) } : {}),
+        ...(s.tlsServerName !== undefined ? { servername: s.tlsServerName } : {}),
+      }
+    : false;
+  return {
+    hosts: s.hosts.map((h) => ({ host: h.host, port: h.port })),
+    protocol: s.http ? 'http' : 'telnet',
+    tls,
+    hostPolicy: 'failover',
+    // The pipeline adds host= (and every default tag) itself.
+    hostTag: false,
+    ...(credentials !== undefined ? { user: credentials.user, password: credentials.password } : {}),
+    maxQueue: s.maxBufferPoints,
+    dropPolicy: 'drop_newest',
+    ...(s.batchSize !== undefined ? { batchSize: s.batchSize } : {}),
+    path: s.httpApiPath,
+    gzip: s.gzip,
+    telnetTimestamps: s.telnetTimestamps,
+    protocolOptions: { maxTags: config.lines.maxTags },
+    logger: logger as unknown as NonNullable<ClientOptions['logger']>,
+    logIntervalMs: config.statsIntervalMs,
+  };
+}
