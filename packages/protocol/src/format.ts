@@ -23,20 +23,26 @@ export function formatPutLine(point: DataPoint): string {
   return 'put ' + formatCollectorLine(point);
 }
 
-/** ` k1=v1 k2=v2` in ascending key order; sorts only when the keys are not already in order. */
+/**
+ * ` k1=v1 k2=v2` in ascending key order. Parsed points already hold their tags in that order, so
+ * the common case is one pass over the keys without allocating; any other order (or an inherited
+ * key, which is never written) takes the sorting path.
+ */
 function formatTags(tags: Tags): string {
-  const keys = Object.keys(tags);
-  const n = keys.length;
-  let sorted = true;
-  for (let i = 1; i < n; i++) {
-    if (keys[i]! < keys[i - 1]!) {
-      sorted = false;
-      break;
-    }
-  }
-  if (!sorted) keys.sort();
   let out = '';
-  for (let i = 0; i < n; i++) {
+  let previous = '';
+  for (const k in tags) {
+    if (k < previous || !Object.hasOwn(tags, k)) return formatTagsSorted(tags);
+    previous = k;
+    out += ' ' + k + '=' + tags[k];
+  }
+  return out;
+}
+
+function formatTagsSorted(tags: Tags): string {
+  const keys = Object.keys(tags).sort();
+  let out = '';
+  for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
     out += ' ' + k + '=' + tags[k];
   }

@@ -6,6 +6,8 @@
  * Errors are thrown as `JsonSyntaxError`; callers turn them into values at their boundary.
  */
 
+import { keyFromSlice } from './key-cache.js';
+
 export class JsonSyntaxError extends Error {
   readonly position: number;
   constructor(message: string, position: number) {
@@ -55,6 +57,25 @@ export class JsonReader {
     const c = this.text.charCodeAt(this.pos);
     const found = Number.isNaN(c) ? 'end of input' : JSON.stringify(this.text.charAt(this.pos));
     return new JsonSyntaxError(`${message}, found ${found}`, this.pos);
+  }
+
+  /**
+   * Reads a field name or tag key (at its opening quote). Without escapes it comes from the key
+   * cache, already interned, which makes it cheap to compare and to use as a property name.
+   */
+  readKey(): string {
+    const s = this.text;
+    const start = this.pos + 1;
+    let hash = 0;
+    for (let i = start; ; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 34) {
+        this.pos = i + 1;
+        return keyFromSlice(s, start, i, hash);
+      }
+      if (c === 92 || c < 32 || Number.isNaN(c)) return this.readString();
+      hash = (Math.imul(hash, 31) + c) | 0;
+    }
   }
 
   /** Reads a string; the reader must be at its opening quote. */

@@ -1,9 +1,11 @@
 import { checkAddPoint, sortedTags, type TagEntries } from './add-point-rules.js';
+import { firstIllegalChar } from './charset.js';
 import type { DataPoint, Tags } from './data-point.js';
 import { type PointError, ProtocolError } from './errors.js';
 import { javaHashMapOrder } from './java-map.js';
 import { JsonReader, JsonSyntaxError } from './json-reader.js';
 import { type ProtocolOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { MAX_MILLIS } from './timestamp.js';
 import { formatValue, parseValueText } from './value.js';
 
 /** A whole-request failure, as OpenTSDB's `BadRequestException`: status, message, details. */
@@ -101,7 +103,8 @@ export function decodePutBody(body: string | Uint8Array, options?: ProtocolOptio
 
 interface RawEntry {
   metric: string | null;
-  timestamp: bigint;
+  /** A number when it is a safe integer, else a bigint (still within signed 64 bits). */
+  timestamp: number | bigint;
   value: string | null;
   tags: Array<[string, string | null]> | null;
 }
@@ -136,13 +139,13 @@ function decodeEntry(
     throw reader.error('expected a value');
   }
   reader.pos++;
-  const raw: RawEntry = { metric: null, timestamp: 0n, value: null, tags: null };
+  const raw: RawEntry = { metric: null, timestamp: 0, value: null, tags: null };
   if (reader.peek() === 125) {
     reader.pos++;
   } else {
     for (;;) {
       if (reader.peek() !== 34) throw reader.error('expected a field name');
-      const key = reader.readString();
+      const key = reader.readKey();
       reader.expect(58);
       switch (key) {
         case 'metric':
@@ -193,19 +196,19 @@ function readText(reader: JsonReader, index: number, field: string): string | nu
 }
 
 /** `timestamp` as Jackson reads it into a Java `long`. */
-function readTimestamp(reader: JsonReader, index: number): bigint {
+function readTimestamp(reader: JsonReader, index: number): number | bigint {
   const c = reader.peek();
   if (c === 34) {
     const text = javaTrim(reader.readString());
-    if (text === '' || text === 'null') return 0n;
-    if (!/^[+-]?[0-9]+$/.test(text)) {
+    if (text === '' || text === 'null') return 0;
+    if (!isInteger(text, true)) {
       throw new ShapeError(`entry ${index}: "timestamp" string ${JSON.stringify(text)} is not an integer`);
     }
-    return longInRange(BigInt(text), text, index);
+    return toLong(text, index);
   }
   if (c === 110) {
     reader.readLiteral();
-    return 0n;
+    return 0;
   }
   if (c === 116 || c === 102 || c === 123 || c === 91) {
     throw new ShapeError(
@@ -213,25 +216,40 @@ function readTimestamp(reader: JsonReader, index: number): bigint {
     );
   }
   const text = reader.readNumberText();
-  if (text === 'NaN') return 0n;
+  if (isInteger(text, false)) return toLong(text, index);
+  if (text === 'NaN') return 0;
   const last = text.charCodeAt(text.length - 1);
   if (last === 121 || last === 70) {
     throw new ShapeError(`entry ${index}: "timestamp" ${text} is out of range of long`);
   }
-  if (/^-?[0-9]+$/.test(text)) return longInRange(BigInt(text), text, index);
   // A float: Jackson truncates it toward zero (ACCEPT_FLOAT_AS_INT).
   const d = Math.trunc(Number(text));
   if (!(d >= -9.223372036854776e18 && d < 9.223372036854776e18)) {
     throw new ShapeError(`entry ${index}: "timestamp" ${text} is out of range of long`);
   }
-  return BigInt(d);
+  return Number.isSafeInteger(d) ? d : BigInt(d);
 }
 
-function longInRange(v: bigint, text: string, index: number): bigint {
+/** Optional sign (a leading `+` only in strings, as Java's Long.parseLong), then digits only. */
+function isInteger(text: string, plusAllowed: boolean): boolean {
+  let i = 0;
+  const first = text.charCodeAt(0);
+  if (first === 45 || (plusAllowed && first === 43)) i = 1;
+  if (i === text.length) return false;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+function toLong(text: string, index: number): number | bigint {
+  if (text.length <= 15) return Number(text);
+  const v = BigInt(text);
   if (v < MIN_LONG || v > MAX_LONG) {
     throw new ShapeError(`entry ${index}: "timestamp" ${text} is out of range of long`);
   }
-  return v;
+  return v >= -9007199254740991n && v <= 9007199254740991n ? Number(v) : v;
 }
 
 /** `tags` as Jackson reads it into a `HashMap<String, String>`; later duplicate keys win. */
@@ -255,7 +273,7 @@ function readTags(reader: JsonReader, index: number): Array<[string, string | nu
   }
   for (;;) {
     if (reader.peek() !== 34) throw reader.error('expected a tag key');
-    const k = reader.readString();
+    const k = reader.readKey();
     reader.expect(58);
     const v = readText(reader, index, 'tags.' + k);
     let replaced = false;
@@ -286,7 +304,7 @@ function checkEntry(
   if (metric === null || metric === '') {
     return bad('invalid_metric', 'Metric name was empty', String(metric), 'the entry has no "metric"');
   }
-  if (timestamp <= 0n) {
+  if (timestamp <= 0) {
     return bad(
       'invalid_timestamp',
       'Invalid timestamp',
@@ -305,18 +323,69 @@ function checkEntry(
     return bad('invalid_value', 'Unable to parse value to a number', value, parsed.detail);
   }
   const entries: TagEntries = tags ?? [];
-  const problem = checkAddPoint(metric, timestamp, parsed.value, parsed.float, entries, opts);
+  const value_ = parsed.value;
+  if (
+    (!parsed.float || Number.isFinite(value_)) &&
+    timestamp <= MAX_MILLIS &&
+    firstIllegalChar(metric, opts) < 0
+  ) {
+    const clean = cleanSortedTags(entries, opts);
+    if (clean !== undefined) {
+      return {
+        ok: true,
+        point: { metric, timestamp: Number(timestamp), value: value_, tags: clean, valueText: value },
+      };
+    }
+  }
+  const problem = checkAddPoint(metric, timestamp, value_, parsed.float, entries, opts);
   if (problem !== undefined) return { ok: false, error: problem };
   return {
     ok: true,
     point: {
       metric,
       timestamp: Number(timestamp),
-      value: parsed.value,
+      value: value_,
       tags: sortedTags(entries),
       valueText: value,
     },
   };
+}
+
+// Scratch space for sorting one entry's tags (decoding is synchronous and never re-entered).
+const sortKeys: string[] = [];
+const sortValues: string[] = [];
+
+/**
+ * The entry's tags as an object in ascending key order when every rule is met (count, non-empty
+ * names of allowed characters), else undefined so the exact rules can word the problem. Keys are
+ * already distinct: `readTags` folds duplicates as a HashMap does.
+ */
+function cleanSortedTags(entries: TagEntries, opts: ResolvedOptions): Tags | undefined {
+  const n = entries.length;
+  if (n > opts.maxTags || (n === 0 && !opts.tagsOptional)) return undefined;
+  for (let i = 0; i < n; i++) {
+    const [k, v] = entries[i]!;
+    if (
+      v === null ||
+      k === '' ||
+      v === '' ||
+      firstIllegalChar(k, opts) >= 0 ||
+      firstIllegalChar(v, opts) >= 0
+    ) {
+      return undefined;
+    }
+    let at = i;
+    while (at > 0 && sortKeys[at - 1]! > k) {
+      sortKeys[at] = sortKeys[at - 1]!;
+      sortValues[at] = sortValues[at - 1]!;
+      at--;
+    }
+    sortKeys[at] = k;
+    sortValues[at] = v;
+  }
+  const tags: Tags = {};
+  for (let i = 0; i < n; i++) tags[sortKeys[i]!] = sortValues[i]!;
+  return tags;
 }
 
 function bad(

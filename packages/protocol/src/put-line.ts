@@ -1,6 +1,7 @@
 import { isAllowedNonAscii } from './charset.js';
 import type { DataPoint, MetricValue, Tags } from './data-point.js';
 import type { PointResult } from './errors.js';
+import { keyFromSlice } from './key-cache.js';
 import { type ProtocolOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { applyPutRules, splitCollectorWords, splitWords } from './put-line-rules.js';
 import { MAX_MILLIS } from './timestamp.js';
@@ -84,6 +85,9 @@ function notAString(line: unknown): PointResult {
 // and never re-entered, so sharing it avoids two allocations per line.
 const keys: string[] = [];
 const values: string[] = [];
+
+// Powers of ten that are exact doubles: digits / 10^k is then correctly rounded (Clinger's fast path).
+const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
 function isBlank(c: number, loose: boolean): boolean {
   return c === 32 || (loose && (c === 9 || c === 13 || c === 11 || c === 12 || c === 10));
@@ -179,19 +183,24 @@ export function scan(
   } else {
     // Decimal float: digits [. digits] [e [+-] digits], at least one mantissa digit.
     c = s.charCodeAt(i);
+    let fracDigits = 0;
     if (c === 46) {
       i++;
       const fracStart = i;
       for (; i < end; i++) {
-        c = s.charCodeAt(i);
-        if (c < 48 || c > 57) break;
+        c = s.charCodeAt(i) - 48;
+        if (c < 0 || c > 9) break;
+        int = int * 10 + c;
       }
-      intDigits += i - fracStart;
+      fracDigits = i - fracStart;
+      intDigits += fracDigits;
     }
     if (intDigits === 0) return undefined;
+    let exponent = false;
     if (i < end) {
       c = s.charCodeAt(i);
       if (c === 101 || c === 69) {
+        exponent = true;
         i++;
         c = s.charCodeAt(i);
         if (c === 43 || c === 45) i++;
@@ -204,8 +213,13 @@ export function scan(
       }
     }
     if (i < end && !isBlank(s.charCodeAt(i), loose)) return undefined;
-    value = Number(s.slice(valueStart, i));
-    if (value - value !== 0) return undefined; // Infinity: the rules word the error.
+    if (!exponent && intDigits <= 15) {
+      const magnitude = int / POW10[fracDigits]!;
+      value = negative ? -magnitude : magnitude;
+    } else {
+      value = Number(s.slice(valueStart, i));
+      if (value - value !== 0) return undefined; // Infinity: the rules word the error.
+    }
   }
   const valueText = s.slice(valueStart, i);
 
@@ -219,13 +233,15 @@ export function scan(
       continue;
     }
     const keyStart = i;
+    let hash = 0;
     for (; i < end; i++) {
       c = s.charCodeAt(i);
       if (c === 61) break;
       if (c <= 32 || (c < 128 ? ascii[c] === 0 : !isAllowedNonAscii(c, opts))) return undefined;
+      hash = (Math.imul(hash, 31) + c) | 0;
     }
     if (i === keyStart || i >= end) return undefined;
-    const key = s.slice(keyStart, i);
+    const key = keyFromSlice(s, keyStart, i, hash);
     i++;
     const tagValueStart = i;
     for (; i < end; i++) {
