@@ -1,0 +1,5 @@
+export { errorEnvelope } from './api-error.js';
+export type { ReadRequest, ReadResponse } from './http-api.js';
+export type { LocalStore, LocalStoreOptions, LocalStoreStats, WriteResult } from './store.js';
+export { LocalStoreConfigError, openLocalStore } from './store.js';
+export type { FsyncPolicy, StoreLogger } from './wal.js';
