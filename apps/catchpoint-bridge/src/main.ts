@@ -123,8 +123,8 @@ export async function main(
       signals++;
       if (signals > 1) {
         logger.warn({ signal }, 'second signal: exiting without draining');
-        resolve(1);
-        return;
+        logger.flush();
+        process.exit(1);
       }
       logger.info({ signal, deadlineMs: config.shutdownTimeoutMs }, 'shutting down');
       void bridge.stop().then((r) => {
