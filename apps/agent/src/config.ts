@@ -56,6 +56,7 @@ export const agentConfigSchema = z
     gzip: z.boolean().default(false),
     telnetTimestamps: z.enum(['as-is', 'seconds']).default('as-is'),
     dryRun: z.boolean().default(false),
+    reconnectInterval: seconds('reconnectInterval').min(0).default(0),
 
     ssl: z.boolean().default(false),
     ca: z.string().min(1).optional(),
@@ -65,6 +66,7 @@ export const agentConfigSchema = z
     authFile: z.string().min(1).optional(),
 
     maxBufferPoints: z.number().int().min(1).default(100_000),
+    dropPolicy: z.enum(['drop_newest', 'drop_oldest']).default('drop_newest'),
     maxBufferBytes: z
       .number()
       .int()
@@ -82,6 +84,7 @@ export const agentConfigSchema = z
     logLevel: z.enum(LOG_LEVELS).optional(),
     verbose: z.boolean().default(false),
     logfile: z.string().min(1).optional(),
+    logStdout: z.boolean().default(false),
     pidfile: z.string().min(1).optional(),
   })
   .strict();
@@ -144,6 +147,7 @@ export interface AgentConfig {
     tlsServerName: string | undefined;
     maxBufferPoints: number;
     maxBufferBytes: number;
+    dropPolicy: 'drop_newest' | 'drop_oldest';
   };
   credentials: Credentials | undefined;
   /** Where credentials should be read from when `credentials` is not given directly. */
@@ -154,6 +158,7 @@ export interface AgentConfig {
   status: { host: string; port: number } | undefined;
   logLevel: LogLevel;
   logfile: string | undefined;
+  logStdout: boolean;
   pidfile: string | undefined;
 }
 
@@ -235,6 +240,11 @@ export function resolveConfig(input: AgentConfigInput, localHostname: string = h
   }
 
   if (c.stdin && c.collectorDir !== undefined) warnings.push('collectorDir: ignored with stdin');
+  if (c.reconnectInterval > 0) {
+    warnings.push(
+      'reconnectInterval: ignored; connections are kept while they work and re-made on failure (use --hosts-list or a load balancer to spread load)',
+    );
+  }
   const disabled = (typeof c.disableBuiltin === 'string' ? [c.disableBuiltin] : c.disableBuiltin)
     .flatMap((s) => s.split(','))
     .map((s) => s.trim())
@@ -295,6 +305,7 @@ export function resolveConfig(input: AgentConfigInput, localHostname: string = h
         tlsServerName: c.tlsServerName,
         maxBufferPoints: c.maxBufferPoints,
         maxBufferBytes: c.maxBufferBytes,
+        dropPolicy: c.dropPolicy,
       },
       credentials,
       authFile: c.authFile,
@@ -304,6 +315,7 @@ export function resolveConfig(input: AgentConfigInput, localHostname: string = h
       status,
       logLevel: c.logLevel ?? (c.verbose ? 'debug' : 'info'),
       logfile: c.logfile,
+      logStdout: c.logStdout,
       pidfile: c.pidfile,
     },
   };

@@ -33,6 +33,6 @@ export { helpText, OPTIONS } from './options.js';
 export type { SelfMetricsInput } from './self-metrics.js';
 export { selfMetricPoints } from './self-metrics.js';
 export type { AgentSink, SinkStats } from './sink.js';
-export { ClientSink, DryRunSink, estimateBytes } from './sink.js';
+export { ClientSink, clientOptions, DryRunSink } from './sink.js';
 export type { StatusServerOptions } from './status-server.js';
 export { StatusServer } from './status-server.js';

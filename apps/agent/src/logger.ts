@@ -6,11 +6,15 @@ import type { LogLevel } from './config.js';
  * nothing is lost when the process exits; logging is rare (rate-limited everywhere), so the
  * cost does not matter. Anything that looks like a credential is redacted.
  */
-export function createLogger(options: { level: LogLevel; logfile?: string | undefined }): Logger {
+export function createLogger(options: {
+  level: LogLevel;
+  logfile?: string | undefined;
+  stdout?: boolean;
+}): Logger {
   const destination =
     options.logfile !== undefined
       ? pino.destination({ dest: options.logfile, append: true, sync: true, mkdir: true })
-      : pino.destination({ dest: 2, sync: true });
+      : pino.destination({ dest: options.stdout ? 1 : 2, sync: true });
   return pino(
     {
       name: 'otsdb-agent',

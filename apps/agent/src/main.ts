@@ -118,7 +118,12 @@ export async function startAgent(input: AgentConfigInput, deps: AgentDeps = {}):
   const resolved = resolveConfig(input, deps.hostname);
   if (!resolved.ok) throw new AgentConfigError(resolved.errors);
   const logger =
-    deps.logger ?? createLogger({ level: resolved.config.logLevel, logfile: resolved.config.logfile });
+    deps.logger ??
+    createLogger({
+      level: resolved.config.logLevel,
+      logfile: resolved.config.logfile,
+      stdout: resolved.config.logStdout,
+    });
   for (const warning of resolved.warnings) logger.warn(warning);
   return runAgent(resolved.config, { ...deps, logger });
 }
@@ -141,19 +146,12 @@ export async function runAgent(
 
   // Sink first: it must be ready before any source produces a point.
   const s = config.sending;
-  const maxBytes = s.maxBufferBytes;
   let sink: AgentSink;
   if (s.dryRun) {
-    sink = new DryRunSink(deps.stdout ?? process.stdout, s.maxBufferPoints, maxBytes);
+    sink = new DryRunSink(deps.stdout ?? process.stdout, s.maxBufferPoints, s.maxBufferBytes);
   } else {
     const client = new Client(clientOptions(config, credentials, logger.child({ component: 'client' })));
-    sink = new ClientSink(
-      client,
-      s.maxBufferPoints,
-      maxBytes,
-      logger.child({ component: 'sink' }),
-      config.statsIntervalMs,
-    );
+    sink = new ClientSink(client, logger.child({ component: 'sink' }), config.statsIntervalMs);
   }
 
   const pipeline = new LinePipeline({
@@ -426,7 +424,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     return 2;
   }
   const { config, warnings } = loaded.result;
-  const logger = createLogger({ level: config.logLevel, logfile: config.logfile });
+  const logger = createLogger({ level: config.logLevel, logfile: config.logfile, stdout: config.logStdout });
   for (const warning of warnings) logger.warn(warning);
 
   if (config.pidfile !== undefined) await writeFile(config.pidfile, `${process.pid}\n`);

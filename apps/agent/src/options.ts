@@ -75,12 +75,28 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'Time between SIGTERM and SIGKILL when stopping a collector. Default 5.',
   },
   {
+    flag: 'respawn-backoff-min',
+    key: 'respawnBackoffMin',
+    kind: 'number',
+    metavar: 'SEC',
+    group: 'Collectors',
+    help: 'First delay before a long-running collector that exited is started again; doubles per quick exit. Default 1.',
+  },
+  {
     flag: 'respawn-backoff-max',
     key: 'respawnBackoffMax',
     kind: 'number',
     metavar: 'SEC',
     group: 'Collectors',
     help: 'Cap of the delay before a long-running collector that exited is started again. Default 60.',
+  },
+  {
+    flag: 'dead-retry-min',
+    key: 'deadRetryMin',
+    kind: 'number',
+    metavar: 'SEC',
+    group: 'Collectors',
+    help: 'First delay before a collector that failed is retried; doubles per failure. Default 10.',
   },
   {
     flag: 'dead-retry-max',
@@ -181,6 +197,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'Forget series silent for this long (must exceed --dedup-interval). Default 6000.',
   },
   {
+    flag: 'dedup-max-series',
+    key: 'dedupMaxSeries',
+    kind: 'int',
+    metavar: 'N',
+    group: 'Lines',
+    help: 'Most series remembered for dedup per collector (least recently seen forgotten first). Default 1000000.',
+  },
+  {
     flag: 'dedup-only-zero',
     key: 'dedupOnlyZero',
     kind: 'boolean',
@@ -254,6 +278,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'as-is (default) or seconds: truncate ms timestamps on telnet (VictoriaMetrics drops 13-digit ones).',
   },
   {
+    flag: 'reconnect-interval',
+    key: 'reconnectInterval',
+    kind: 'number',
+    metavar: 'SEC',
+    group: 'Sending',
+    help: "tcollector's periodic reconnect; accepted for compatibility and ignored (see the README).",
+  },
+  {
     flag: 'dry-run',
     short: 'd',
     key: 'dryRun',
@@ -316,7 +348,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'int',
     metavar: 'N',
     group: 'Buffering',
-    help: 'Most points held while the TSD is away; newer points are dropped beyond it. Default 100000.',
+    help: 'Most points held while the TSD is away (queued and in flight). Default 100000.',
   },
   {
     flag: 'max-buffer-bytes',
@@ -324,7 +356,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'int',
     metavar: 'BYTES',
     group: 'Buffering',
-    help: 'Most bytes of encoded points held while the TSD is away. Default 67108864 (64 MiB).',
+    help: 'Most bytes of encoded points queued while the TSD is away. Default 67108864 (64 MiB).',
+  },
+  {
+    flag: 'drop-policy',
+    key: 'dropPolicy',
+    kind: 'string',
+    metavar: 'POLICY',
+    group: 'Buffering',
+    help: 'When the buffer is full: drop_newest (default, tcollector) keeps what is buffered; drop_oldest keeps the latest.',
   },
   {
     flag: 'shutdown-timeout',
@@ -418,6 +458,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'Append JSON logs to this file instead of standard error.',
   },
   {
+    flag: 'log-stdout',
+    key: 'logStdout',
+    kind: 'boolean',
+    group: 'Process',
+    help: 'Write logs to standard output instead of standard error (tcollector compatibility).',
+  },
+  {
     flag: 'pidfile',
     short: 'P',
     key: 'pidfile',
@@ -455,7 +502,6 @@ export const REFUSED_OPTIONS: Readonly<Record<string, string>> = {
   'http-username': 'give the user together with the password in --auth-file or OTSDB_USER/OTSDB_PASSWORD',
   daemonize: 'run the agent under a supervisor (systemd unit in contrib/otsdb-agent.service) instead',
   D: 'run the agent under a supervisor (systemd unit in contrib/otsdb-agent.service) instead',
-  'log-stdout': 'logs go to standard error by default; --logfile writes them to a file',
 };
 
 /** `OTSDB_AGENT_` + the key in upper snake case, e.g. `collectorDir` -> `OTSDB_AGENT_COLLECTOR_DIR`. */

@@ -7,8 +7,9 @@ import type { PointSink } from './line-pipeline.js';
 
 /**
  * Where the pipeline's points go: the TSD through @otsdb/client, or standard output with
- * --dry-run. Both are bounded in points and bytes; when full, new points are dropped (tcollector's
- * policy: what is buffered is kept and delivered in order once the TSD is back) and counted.
+ * --dry-run. Both are bounded in points and bytes; when full, points are dropped by the configured
+ * policy (default tcollector's: the newest, so what is buffered is delivered in order once the
+ * TSD is back) and counted.
  */
 
 export interface SinkStats {
@@ -20,8 +21,6 @@ export interface SinkStats {
   invalid: number;
   /** Points held right now (queued or in flight). */
   held: number;
-  /** Estimated bytes held right now. */
-  heldBytes: number;
   /** The client's own counters (undefined for --dry-run). */
   client: ClientStats | undefined;
 }
@@ -33,80 +32,47 @@ export interface AgentSink extends PointSink {
 }
 
 /**
- * The encoded size of a point without encoding it: close enough (a few bytes per point) for a
- * memory bound, and much cheaper than formatting every point twice.
+ * The TSD through @otsdb/client. The client bounds its queue in points and bytes and applies the
+ * drop policy; this adapter counts what it refused and logs drops once per interval.
  */
-export function estimateBytes(point: DataPoint): number {
-  // "put " metric " " timestamp " " value (" " key "=" value)* "\n"
-  let n =
-    4 +
-    point.metric.length +
-    1 +
-    (point.timestamp >= 1e10 ? 13 : 10) +
-    1 +
-    (point.valueText?.length ?? 8) +
-    1;
-  const tags = point.tags;
-  for (const key in tags) n += key.length + tags[key]!.length + 2;
-  return n;
-}
-
-/** How often (in points) the sink asks the client how much it holds; in between it counts its own writes. */
-const REFRESH_EVERY = 1024;
-const REFRESH_MS = 100;
-
 export class ClientSink implements AgentSink {
   private accepted = 0;
   private dropped = 0;
   private invalid = 0;
-  private bytesAccepted = 0;
-  private heldAtRefresh = 0;
-  private sinceRefresh = 0;
-  private refreshedAt = 0;
   private lastDropLog = 0;
   private droppedSinceLog = 0;
 
   constructor(
     readonly client: Client,
-    private readonly maxPoints: number,
-    private readonly maxBytes: number,
     private readonly logger: Logger,
     private readonly logIntervalMs: number,
   ) {}
 
   write(point: DataPoint): boolean {
-    const bytes = estimateBytes(point);
-    if (++this.sinceRefresh >= REFRESH_EVERY) this.refresh();
-    else if (this.sinceRefresh % 64 === 0 && Date.now() - this.refreshedAt >= REFRESH_MS) this.refresh();
-    const held = this.heldAtRefresh + this.sinceRefresh;
-    if (held * this.averageBytes(bytes) + bytes > this.maxBytes) {
-      // Re-check against the client's real figure before dropping: it may have drained.
-      this.refresh();
-      if ((this.heldAtRefresh + 1) * this.averageBytes(bytes) + bytes > this.maxBytes) {
-        this.drop();
-        return false;
-      }
-    }
     const result = this.client.sendPoint(point);
     if (result.ok) {
       this.accepted++;
-      this.bytesAccepted += bytes;
       return true;
     }
-    if (result.error.code === 'queue_full') this.drop();
-    else this.invalid++;
+    if (result.error.code === 'queue_full') {
+      this.dropped++;
+      this.droppedSinceLog++;
+      this.logDrops(false);
+    } else {
+      // The pipeline validated the point already: this is a disagreement worth seeing.
+      this.invalid++;
+    }
     return false;
   }
 
   stats(): SinkStats {
     const client = this.client.stats();
-    const held = client.queued + client.inFlight;
     return {
       accepted: this.accepted,
-      dropped: this.dropped,
+      // drop_oldest drops inside the client, after the point was taken: its count is the truth.
+      dropped: Math.max(this.dropped, client.dropped),
       invalid: this.invalid,
-      held,
-      heldBytes: Math.round(held * this.averageBytes(0)),
+      held: client.queued + client.inFlight,
       client,
     };
   }
@@ -117,33 +83,11 @@ export class ClientSink implements AgentSink {
     return { ok: result.ok, abandoned: result.abandoned };
   }
 
-  private averageBytes(fallback: number): number {
-    return this.accepted === 0 ? fallback : this.bytesAccepted / this.accepted;
-  }
-
-  private refresh(): void {
-    const stats = this.client.stats();
-    this.heldAtRefresh = stats.queued + stats.inFlight;
-    this.sinceRefresh = 0;
-    this.refreshedAt = Date.now();
-  }
-
-  private drop(): void {
-    this.dropped++;
-    this.droppedSinceLog++;
-    this.logDrops(false);
-  }
-
   private logDrops(force: boolean): void {
     const now = Date.now();
     if (this.droppedSinceLog === 0 || (!force && now - this.lastDropLog < this.logIntervalMs)) return;
     this.logger.warn(
-      {
-        dropped: this.droppedSinceLog,
-        total: this.dropped,
-        maxPoints: this.maxPoints,
-        maxBytes: this.maxBytes,
-      },
+      { dropped: this.droppedSinceLog, total: this.dropped },
       `buffer full: dropped ${this.droppedSinceLog} points (the TSD is unreachable or too slow)`,
     );
     this.lastDropLog = now;
@@ -192,7 +136,6 @@ export class DryRunSink implements AgentSink {
       dropped: this.dropped,
       invalid: 0,
       held: this.pending.length,
-      heldBytes: this.pendingBytes,
       client: undefined,
     };
   }
@@ -265,7 +208,8 @@ export function clientOptions(
     hostTag: false,
     ...(credentials !== undefined ? { user: credentials.user, password: credentials.password } : {}),
     maxQueue: s.maxBufferPoints,
-    dropPolicy: 'drop_newest',
+    maxQueueBytes: s.maxBufferBytes,
+    dropPolicy: s.dropPolicy,
     ...(s.batchSize !== undefined ? { batchSize: s.batchSize } : {}),
     path: s.httpApiPath,
     gzip: s.gzip,

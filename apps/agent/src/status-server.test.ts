@@ -101,7 +101,7 @@ describe('selfMetricPoints', () => {
       linesCollected: 9,
       linesDropped: 1,
       collectors: [{ name: 'my collector.py', counters }],
-      sink: { accepted: 3, dropped: 1, invalid: 0, held: 0, heldBytes: 0, client: undefined },
+      sink: { accepted: 3, dropped: 1, invalid: 0, held: 0, client: undefined },
     });
     const byName = new Map(
       points.map((p) => [`${p.metric}${p.tags.collector ? `{${p.tags.collector}}` : ''}`, p.value]),
