@@ -41,8 +41,9 @@ describe('Django hashes (made by Django 3.2 make_password)', () => {
     });
   });
 
-  it('reject a wrong password, for every hasher', async () => {
-    const usable = fixture.users.filter((u) => u.algorithm !== 'unusable');
+  it('reject a wrong password', async () => {
+    // bcrypt (plain) shares its comparison with bcrypt_sha256; leaving it out saves a cost-12 hash.
+    const usable = fixture.users.filter((u) => u.algorithm !== 'unusable' && u.algorithm !== 'bcrypt');
     const results = await Promise.all(usable.map((u) => checkPassword(`${u.password}!`, u.encoded)));
     for (const result of results) expect(result).toMatchObject({ ok: false, reason: 'mismatch' });
   });
@@ -198,7 +199,7 @@ describe('checkPassword on bad input', () => {
           expect(result.ok).toBe(false);
         },
       ),
-      { numRuns: 500 },
+      { numRuns: 300 },
     );
   });
 
@@ -252,21 +253,28 @@ describe('identifyHash', () => {
 });
 
 describe('wasm hashing pool', () => {
-  afterEach(() => configureWasmHashing({ workers: 1 }));
+  afterEach(() => configureWasmHashing({ workers: 1, maxQueued: 1024 }));
 
   it('computes the same argon2 and bcrypt results on workers and inline', async () => {
-    const argon2 = fixture.users.find((u) => u.algorithm === 'argon2');
-    const bcrypt = fixture.users.find((u) => u.algorithm === 'bcrypt_sha256');
-    if (argon2 === undefined || bcrypt === undefined) throw new Error('fixture lacks argon2/bcrypt users');
+    const password = 'pool check';
     configureWasmHashing({ workers: 2 });
+    const argon2 = await hashPassword(password, {
+      algorithm: 'argon2',
+      memoryCost: 1024,
+      timeCost: 1,
+      parallelism: 2,
+    });
+    const bcrypt = await hashPassword(password, { algorithm: 'bcrypt_sha256', rounds: 5 });
     const before = wasmHashingStats().completed;
-    expect(await verifyPassword(argon2.password, argon2.encoded)).toBe(true);
-    expect(await verifyPassword(bcrypt.password, bcrypt.encoded)).toBe(true);
-    expect(wasmHashingStats().completed).toBe(before + 2);
+    expect(await verifyPassword(password, argon2)).toBe(true);
+    expect(await verifyPassword(password, bcrypt)).toBe(true);
+    expect(await verifyPassword(`${password}!`, bcrypt)).toBe(false);
+    expect(wasmHashingStats().completed).toBe(before + 3);
     configureWasmHashing({ workers: 0 });
     const inlineBefore = wasmHashingStats().completed;
-    expect(await verifyPassword(argon2.password, argon2.encoded)).toBe(true);
-    expect(await verifyPassword(bcrypt.password, bcrypt.encoded)).toBe(true);
+    expect(await verifyPassword(password, argon2)).toBe(true);
+    expect(await verifyPassword(password, bcrypt)).toBe(true);
+    expect(await verifyPassword(`${password}!`, argon2)).toBe(false);
     expect(wasmHashingStats().completed).toBe(inlineBefore);
   });
 
