@@ -5,10 +5,10 @@ import { fixture, fixtureNodes } from '../test/fixtures.js';
 import { ClientSink } from './client-sink.js';
 import { loadConfig } from './config.js';
 import { Ingest } from './ingest.js';
-import { clientOptions } from './main.js';
 import { createMapper } from './mapping.js';
 import { NodeDirectory } from './node-directory.js';
 import { BridgeMetrics } from './self-metrics.js';
+import { clientOptions } from './sinks.js';
 
 describe('ClientSink', () => {
   it('admits whole pushes until the sender is nearly full, then says queue_full (the webhook answers 503)', async () => {

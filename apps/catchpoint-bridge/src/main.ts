@@ -1,63 +1,17 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { type CreateClientOptions, createClient } from '@otsdb/client';
-import type { Logger } from 'pino';
 import { Bridge } from './bridge.js';
 import { HELP, parseCommandLine } from './cli.js';
-import { ClientSink } from './client-sink.js';
-import { type BridgeConfig, loadConfig, redactConfig } from './config.js';
-import { FileSink } from './file-sink.js';
+import { loadConfig, redactConfig } from './config.js';
 import { createLogger } from './logger.js';
-import { NullSink, type Sink } from './sink.js';
+import { createSink } from './sinks.js';
 
 /**
  * Composition root: command line -> configuration -> logger -> sink -> bridge, and the
  * signals that stop it. Exit codes: 0 done, 1 runtime failure (could not listen, replay had
  * rejects, unclean shutdown), 2 bad configuration.
  */
-
-type SinkResult = { ok: true; sink: Sink } | { ok: false; message: string };
-
-/** The client options for the configured TSD; the queue bound leaves room for one more push. */
-export function clientOptions(config: BridgeConfig, logger?: Logger): CreateClientOptions {
-  const t = config.output.tsd;
-  const target: CreateClientOptions =
-    t.url !== undefined
-      ? { url: t.url }
-      : { hosts: [{ host: t.host, port: t.port }], protocol: t.protocol, tls: t.tls, path: t.path };
-  return {
-    ...target,
-    // Catchpoint data is about Catchpoint's nodes, not about the bridge host.
-    hostTag: false,
-    maxQueue: t.maxQueue,
-    highWaterMark: t.maxQueue - config.mapping.maxPointsPerPush - 64,
-    dropPolicy: 'reject',
-    telnetTimestamps: t.telnetTimestamps,
-    protocolOptions: { maxTags: config.mapping.maxTags, extraChars: config.mapping.extraChars },
-    ...(logger ? { logger: logger.child({ component: 'client' }) } : {}),
-  };
-}
-
-export async function createSink(config: BridgeConfig, logger: Logger): Promise<SinkResult> {
-  switch (config.output.kind) {
-    case 'file':
-      return { ok: true, sink: new FileSink({ path: config.output.file }) };
-    case 'null':
-      return { ok: true, sink: new NullSink() };
-    case 'tsd':
-      try {
-        // No checkHost: a TSD that is down at start is the client's to retry; pushes queue meanwhile.
-        const client = await createClient(clientOptions(config, logger));
-        return {
-          ok: true,
-          sink: new ClientSink(client, { closeTimeoutMs: config.shutdownTimeoutMs, logger }),
-        };
-      } catch (err) {
-        return { ok: false, message: `output.tsd: ${(err as Error).message}` };
-      }
-  }
-}
 
 export async function main(
   argv: readonly string[] = process.argv.slice(2),

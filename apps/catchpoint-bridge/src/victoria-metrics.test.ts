@@ -8,7 +8,7 @@ import { fixture, fixtureText, type PushFixture } from '../test/fixtures.js';
 import { Bridge } from './bridge.js';
 import { ClientSink } from './client-sink.js';
 import { type Layer, loadConfig, mergeLayers } from './config.js';
-import { createSink } from './main.js';
+import { createSink } from './sinks.js';
 
 /**
  * End to end: Catchpoint pushes over HTTP into the bridge, node metadata from a (fake)
