@@ -144,23 +144,30 @@ describe('Django store on a real PostgreSQL', () => {
 
   it('bounds a blocked query with the statement timeout', async () => {
     const store = djangoStore({ statementTimeoutMs: 300 });
-    // Another session holds an exclusive lock, so the SELECT waits until the timeout.
-    const locker = postgres.query(
-      'BEGIN; LOCK TABLE auth_user IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(2); COMMIT;',
-    );
+    // Another session takes an exclusive lock on auth_user and then waits for an advisory lock
+    // this test holds, so the lock lasts exactly as long as the test needs (no sleeps).
+    const holder = new pg.Client({ connectionString: postgres.connectionString });
+    await holder.connect();
+    let locker: Promise<string> | undefined;
     try {
+      await holder.query('SELECT pg_advisory_lock(4242)');
+      locker = postgres.query(
+        'BEGIN; LOCK TABLE auth_user IN ACCESS EXCLUSIVE MODE; SELECT pg_advisory_lock(4242); COMMIT;',
+      );
       await waitFor(
         async () =>
           (await postgres.query(
-            "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = 'auth_user'::regclass",
+            "SELECT count(*) FROM pg_locks WHERE mode = 'AccessExclusiveLock' AND relation = 'auth_user'::regclass AND granted",
           )) === '1',
-        { description: 'lock held by the other session' },
+        { description: 'exclusive lock held by the other session', timeoutMs: 30_000 },
       );
       expect(await store.verifyUser('alice', user('alice').password)).toMatchObject({
         ok: false,
         reason: 'unavailable',
       });
     } finally {
+      await holder.query('SELECT pg_advisory_unlock(4242)').catch(() => undefined);
+      await holder.end();
       await locker;
     }
   });
