@@ -203,7 +203,13 @@ export class WebhookServer {
     }
     const encoding = req.headers['content-encoding'];
     if (encoding !== undefined && encoding.trim().toLowerCase() !== 'identity') {
-      this.#reject(req, res, 415, 'unsupported_media_type', `content-encoding ${encoding} is not supported`);
+      this.#reject(
+        req,
+        res,
+        415,
+        'unsupported_media_type',
+        `content-encoding ${encoding.slice(0, 64)} is not supported`,
+      );
       return;
     }
     const type = mediaType(req.headers['content-type']);
@@ -213,7 +219,7 @@ export class WebhookServer {
         res,
         415,
         'unsupported_media_type',
-        `expected a JSON body (Catchpoint "JSON" format), got content-type ${type}`,
+        `expected a JSON body (Catchpoint "JSON" format), got content-type ${type?.slice(0, 64)}`,
       );
       return;
     }
