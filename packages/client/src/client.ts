@@ -11,7 +11,8 @@ import {
   validatePoint,
 } from '@otsdb/protocol';
 import { type AttemptResult, retryable } from './attempt-result.js';
-import { type EntryEncoder, jsonEncoder, telnetEncoder } from './entry-encoder.js';
+import { EntryQueue, type EntryWriter } from './entry-queue.js';
+import { JsonEntryWriter, TelnetLineWriter } from './entry-writer.js';
 import { ClientError } from './errors.js';
 import { type Endpoint, HostPool } from './host-pool.js';
 import { HttpTransport } from './http-transport.js';
@@ -22,7 +23,6 @@ import {
   type ResolvedOptions,
   resolveOptions,
 } from './options.js';
-import { PointQueue } from './point-queue.js';
 import { redactText } from './redact.js';
 import { retry } from './retry.js';
 import { TelnetTransport } from './telnet-transport.js';
@@ -145,6 +145,10 @@ interface FlushWaiter {
 
 const OK: SendResult = Object.freeze({ ok: true }) as SendResult;
 const NO_TAGS: Tags = Object.freeze({}) as Tags;
+const TOO_LARGE: PointError = Object.freeze({
+  code: 'line_too_long',
+  message: 'point is too large to queue',
+});
 const FLUSH_OK: FlushResult = Object.freeze({ ok: true }) as FlushResult;
 
 /**
@@ -155,16 +159,15 @@ const FLUSH_OK: FlushResult = Object.freeze({ ok: true }) as FlushResult;
 export class Client extends EventEmitter<ClientEvents> {
   private readonly o: ResolvedOptions;
   private readonly log: Logger;
-  private readonly queue: PointQueue<Transaction>;
+  private readonly queue: EntryQueue<Transaction>;
   private readonly pool: HostPool;
   private readonly transport: Transport;
   private readonly bucket: TokenBucket | undefined;
-  private readonly encode: EntryEncoder;
+  private readonly writer: EntryWriter;
   private readonly validation: ProtocolOptions;
   private readonly validationWithHost: ProtocolOptions;
   private readonly parseOptions: ProtocolOptions;
   private readonly hostLeavesNoRoom: boolean;
-  private readonly lineSuffixBytes: number;
   private readonly timestampDivisor: number;
   private readonly abort = new AbortController();
 
@@ -212,7 +215,7 @@ export class Client extends EventEmitter<ClientEvents> {
     const o = resolveOptions(options);
     this.o = o;
     this.log = o.logger;
-    this.queue = new PointQueue<Transaction>(o.maxQueue);
+    this.queue = new EntryQueue<Transaction>(o.maxQueue, o.maxQueueBytes);
     this.pool = new HostPool(o.endpoints, o.hostPolicy, o.hostCooldownMs);
     this.bucket =
       o.mps > 0 ? new TokenBucket(o.mps, Math.max(1, Math.min(o.batchSize, o.mps / 10))) : undefined;
@@ -233,8 +236,7 @@ export class Client extends EventEmitter<ClientEvents> {
     };
     if (o.protocol === 'telnet') {
       const suffix = o.user === undefined ? '' : ` user=${o.user} password=${o.password ?? ''}`;
-      this.lineSuffixBytes = Buffer.byteLength(suffix);
-      this.encode = telnetEncoder(o.telnetTimestamps);
+      this.writer = new TelnetLineWriter(o.telnetTimestamps, suffix);
       this.transport = new TelnetTransport(
         {
           tls: o.tls,
@@ -243,14 +245,12 @@ export class Client extends EventEmitter<ClientEvents> {
           keepAliveMs: o.keepAliveMs,
           replayMs: o.telnetReplayMs,
           replayMaxPoints: o.maxQueue,
-          lineSuffix: suffix,
           backoff: o.backoff,
         },
         hooks,
       );
     } else {
-      this.lineSuffixBytes = 0;
-      this.encode = jsonEncoder();
+      this.writer = new JsonEntryWriter();
       this.transport = new HttpTransport(
         {
           tls: o.tls,
@@ -349,44 +349,63 @@ export class Client extends EventEmitter<ClientEvents> {
       return Promise.resolve(failed(new ClientError('invalid_point', 'write() takes an array of points')));
     }
     if (points.length === 0) return Promise.resolve({ ok: true, accepted: 0, rejected: 0, errors: [] });
-    const entries: string[] = [];
+    const hosts: Array<string | undefined> = [];
     const invalid: InvalidPoint[] = [];
     for (let i = 0; i < points.length; i++) {
-      const entry = this.encodeChecked(points[i]!);
-      if (typeof entry === 'string') entries.push(entry);
-      else invalid.push({ index: i, error: entry });
+      const checked = this.check(points[i]!);
+      if (checked === undefined || typeof checked === 'string') hosts.push(checked);
+      else invalid.push({ index: i, error: checked });
     }
-    if (invalid.length > 0) {
-      this.counters.invalid += invalid.length;
-      const first = invalid[0]!;
-      const error = new ClientError(
-        'invalid_point',
-        `${invalid.length} of ${points.length} points are invalid; point ${first.index}: ${first.error.message}`,
-      );
-      return Promise.resolve({ ...failed(error), invalid });
-    }
-    if (this.held() + entries.length > this.o.maxQueue) {
-      this.counters.refused += entries.length;
-      this.needDrain = true;
-      const error = new ClientError(
-        'queue_full',
-        `queue cannot take ${entries.length} points: ${this.held()} of ${this.o.maxQueue} held`,
-      );
-      return Promise.resolve(failed(error));
-    }
-    return new Promise<WriteResult>((resolve) => {
-      const txn: Transaction = {
-        pending: entries.length,
-        accepted: 0,
-        rejected: 0,
-        errors: [],
-        error: undefined,
-        resolve,
-      };
-      for (const entry of entries) this.queue.push(entry, txn);
-      if (this.held() >= this.o.highWaterMark) this.needDrain = true;
-      this.schedulePump();
+    if (invalid.length > 0) return Promise.resolve(this.invalidWrite(invalid, points.length));
+    const n = points.length;
+    if (this.held() + n > this.o.maxQueue)
+      return Promise.resolve(this.refuseWrite(n, `${this.held()} of ${this.o.maxQueue} held`));
+    let resolveTxn!: (result: WriteResult) => void;
+    const promise = new Promise<WriteResult>((resolve) => {
+      resolveTxn = resolve;
     });
+    const txn: Transaction = {
+      pending: n,
+      accepted: 0,
+      rejected: 0,
+      errors: [],
+      error: undefined,
+      resolve: resolveTxn,
+    };
+    for (let i = 0; i < n; i++) {
+      const point = points[i]!;
+      const size = this.queue.append(this.writer, point, hosts[i], txn);
+      const problem = size < 0 ? TOO_LARGE : this.lineProblem(size, point);
+      if (problem !== undefined) {
+        this.queue.removeNewest(size < 0 ? i : i + 1);
+        return Promise.resolve(this.invalidWrite([{ index: i, error: problem }], n));
+      }
+    }
+    if (this.queue.overBytes) {
+      this.queue.removeNewest(n);
+      return Promise.resolve(
+        this.refuseWrite(n, `queued bytes would exceed maxQueueBytes ${this.o.maxQueueBytes}`),
+      );
+    }
+    if (this.held() >= this.o.highWaterMark) this.needDrain = true;
+    this.schedulePump();
+    return promise;
+  }
+
+  private invalidWrite(invalid: InvalidPoint[], total: number): WriteResult {
+    this.counters.invalid += invalid.length;
+    const first = invalid[0]!;
+    const error = new ClientError(
+      'invalid_point',
+      `${invalid.length} of ${total} points are invalid; point ${first.index}: ${first.error.message}`,
+    );
+    return { ...failed(error), invalid };
+  }
+
+  private refuseWrite(count: number, why: string): WriteResult {
+    this.counters.refused += count;
+    this.needDrain = true;
+    return failed(new ClientError('queue_full', `queue cannot take ${count} points: ${why}`));
   }
 
   /**
@@ -466,9 +485,20 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   private accept(point: DataPoint): SendResult {
-    const entry = this.encodeChecked(point);
-    if (typeof entry !== 'string') return this.invalidResult(entry);
-    return this.admit(entry);
+    const host = this.check(point);
+    if (host !== undefined && typeof host !== 'string') return this.invalidResult(host);
+    if (this.held() >= this.o.maxQueue && !this.makeRoom()) return this.queueFull;
+    const size = this.queue.append(this.writer, point, host);
+    if (size < 0) return this.invalidResult(TOO_LARGE);
+    const problem = this.lineProblem(size, point);
+    if (problem !== undefined) {
+      this.queue.removeNewest(1);
+      return this.invalidResult(problem);
+    }
+    if (this.queue.overBytes && !this.shedBytes()) return this.queueFull;
+    if (!this.needDrain && this.held() >= this.o.highWaterMark) this.needDrain = true;
+    if (!this.pumpScheduled) this.schedulePump();
+    return OK;
   }
 
   private invalidResult(error: PointError): SendResult {
@@ -477,8 +507,11 @@ export class Client extends EventEmitter<ClientEvents> {
     return { ok: false, error };
   }
 
-  /** Validates with protocol's rules (host tag included) and encodes; an error is returned, never thrown. */
-  private encodeChecked(point: DataPoint): string | PointError {
+  /**
+   * Validates with protocol's rules, the automatic host tag included. Returns the host tag to add
+   * (undefined for none), or the point's error; never throws.
+   */
+  private check(point: DataPoint): string | undefined | PointError {
     if (point === null || typeof point !== 'object') {
       return {
         code: 'invalid_value',
@@ -498,49 +531,62 @@ export class Client extends EventEmitter<ClientEvents> {
       // Re-check with the host tag in place so the message counts tags the way the TSD would.
       error = validatePoint({ ...point, tags: { ...tags, host } }, this.validation) ?? error;
     }
-    if (error !== undefined) return error;
-    const entry = this.encode(point, host);
+    return error ?? host;
+  }
+
+  /** A telnet line (credentials included, newline not) longer than the TSD takes. */
+  private lineProblem(size: number, point: DataPoint): PointError | undefined {
     const max = this.o.maxLineLength;
-    if (max > 0 && this.o.protocol === 'telnet') {
-      const chars = entry.length + this.lineSuffixBytes;
-      if (chars > max || entry.length * 3 + this.lineSuffixBytes > max) {
-        const bytes = Buffer.byteLength(entry) + this.lineSuffixBytes;
-        if (bytes > max) {
-          return {
-            code: 'line_too_long',
-            message: `put line is ${bytes} bytes, longer than maxLineLength ${max} (metric ${point.metric})`,
-          };
-        }
-      }
-    }
-    return entry;
+    if (max === 0 || this.o.protocol !== 'telnet' || size - 1 <= max) return undefined;
+    return {
+      code: 'line_too_long',
+      message: `put line is ${size - 1} bytes, longer than maxLineLength ${max} (metric ${point.metric})`,
+    };
   }
 
   private held(): number {
     return this.queue.length + this.inFlightPoints + this.requeuedPoints;
   }
 
-  private admit(entry: string): SendResult {
-    if (this.held() >= this.o.maxQueue && !this.makeRoom()) return this.queueFull;
-    this.queue.push(entry);
-    if (!this.needDrain && this.held() >= this.o.highWaterMark) this.needDrain = true;
-    if (!this.pumpScheduled) this.schedulePump();
-    return OK;
+  /** The point just added took the queue over maxQueueBytes: apply the policy by bytes. */
+  private shedBytes(): boolean {
+    if (this.o.dropPolicy === 'drop_oldest') {
+      while (this.queue.overBytes && this.queue.length > 1) this.dropOne();
+      if (!this.queue.overBytes) return true;
+    }
+    this.queue.removeNewest(1);
+    if (this.o.dropPolicy === 'reject') {
+      this.counters.refused++;
+    } else {
+      this.counters.dropped++;
+      this.dropLog.record();
+    }
+    this.needDrain = true;
+    return false;
+  }
+
+  private dropOne(): void {
+    const { dropped, owner } = this.queue.dropOldest();
+    if (!dropped) return;
+    this.counters.dropped++;
+    this.dropLog.record();
+    if (owner) this.settleOwner(owner, 1, 0, [], new ClientError('dropped', 'point dropped: queue full'));
+    this.checkFlushWaiters();
   }
 
   /** Applies the drop policy for one new point; true when the new point may be queued. */
   private makeRoom(): boolean {
     this.needDrain = true;
     switch (this.o.dropPolicy) {
-      case 'drop_oldest': {
-        const { dropped, owner } = this.queue.dropOldest();
-        this.counters.dropped++;
-        this.dropLog.record();
-        if (!dropped) return false; // everything held is in flight: the new point is the one to go
-        if (owner) this.settleOwner(owner, 1, 0, [], new ClientError('dropped', 'point dropped: queue full'));
-        this.checkFlushWaiters();
+      case 'drop_oldest':
+        if (this.queue.length === 0) {
+          // Everything held is in flight: the new point is the one to go.
+          this.counters.dropped++;
+          this.dropLog.record();
+          return false;
+        }
+        this.dropOne();
         return true;
-      }
       case 'drop_newest':
         this.counters.dropped++;
         this.dropLog.record();
@@ -571,7 +617,7 @@ export class Client extends EventEmitter<ClientEvents> {
   private nextBatch(): Batch | undefined {
     const replay = this.requeued.shift();
     if (replay) {
-      this.requeuedPoints -= replay.entries.length;
+      this.requeuedPoints -= replay.count;
       return replay;
     }
     const available = this.queue.length;
@@ -606,16 +652,15 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     const firstSeq = this.queue.headSeq;
     const owner = this.queue.peekOwner();
-    const entries: string[] = [];
-    const taken = this.queue.take(max, entries);
-    if (this.bucket && taken < max) this.bucket.giveBack(max - taken);
-    return { entries, firstSeq, owner, replay: false };
+    const taken = this.queue.take(max);
+    if (this.bucket && taken.count < max) this.bucket.giveBack(max - taken.count);
+    return { runs: taken.runs, count: taken.count, bytes: taken.bytes, firstSeq, owner, replay: false };
   }
 
   private start(batch: Batch): void {
     this.active++;
     this.inFlight.add(batch);
-    this.inFlightPoints += batch.entries.length;
+    this.inFlightPoints += batch.count;
     const delivery = this.deliver(batch);
     this.deliveries.add(delivery);
     void delivery.finally(() => this.deliveries.delete(delivery));
@@ -666,7 +711,7 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   private settle(batch: Batch, result: AttemptResult<DeliveryReport>): void {
-    const n = batch.entries.length;
+    const n = batch.count;
     this.active--;
     this.inFlight.delete(batch);
     this.inFlightPoints -= n;
@@ -771,15 +816,9 @@ export class Client extends EventEmitter<ClientEvents> {
     if (this.stopped) return;
     let points = 0;
     for (const batch of batches) {
-      const replay: Batch = {
-        entries: batch.entries,
-        firstSeq: batch.firstSeq,
-        owner: undefined,
-        replay: true,
-      };
-      this.requeued.push(replay);
-      this.requeuedPoints += batch.entries.length;
-      points += batch.entries.length;
+      this.requeued.push({ ...batch, owner: undefined, replay: true });
+      this.requeuedPoints += batch.count;
+      points += batch.count;
     }
     this.counters.replayed += points;
     this.log.warn(
@@ -816,7 +855,7 @@ export class Client extends EventEmitter<ClientEvents> {
       abandoned++;
       if (owner) this.settleOwner(owner, 0, 0, [], closedError, 1);
     });
-    for (const batch of this.requeued.splice(0)) abandoned += batch.entries.length;
+    for (const batch of this.requeued.splice(0)) abandoned += batch.count;
     this.requeuedPoints = 0;
     this.counters.abandoned += abandoned;
 
@@ -888,7 +927,7 @@ function checkProtocolSettings(o: ResolvedOptions): void {
     throw new ClientError('invalid_config', `invalid client options: ${problems.join('; ')}`);
 }
 
-function failed(error: ClientError): WriteResult {
+function failed(error: ClientError): Extract<WriteResult, { ok: false }> {
   return { ok: false, error, accepted: 0, rejected: 0, errors: [], invalid: [] };
 }
 

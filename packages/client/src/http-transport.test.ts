@@ -19,7 +19,15 @@ const entries = [
   '{"metric":"a","timestamp":1,"value":1,"tags":{"x":"y"}}',
   '{"metric":"b","timestamp":1,"value":2,"tags":{"x":"y"}}',
 ];
-const batch: Batch = { entries, firstSeq: 0, owner: undefined, replay: false };
+const body = Buffer.from(entries.map((e) => `${e},`).join(''));
+const batch: Batch = {
+  runs: [body.subarray(0, 10), body.subarray(10)],
+  count: 2,
+  bytes: body.length,
+  firstSeq: 0,
+  owner: undefined,
+  replay: false,
+};
 const signal = new AbortController().signal;
 const http = { protocol: 'http' as const };
 

@@ -61,6 +61,8 @@ export interface ClientOptions {
 
   /** Points held at most (queued, in flight, awaiting retry). Default 100 000. */
   maxQueue?: number;
+  /** Bytes of encoded points the queue may hold (a second bound, for large points). Default 64 MiB. */
+  maxQueueBytes?: number;
   /** What happens to a point when the queue is full. Default `drop_oldest`. */
   dropPolicy?: DropPolicy;
   /** `writable` turns false at this many held points, `drain` fires at half of it. Default 80% of maxQueue. */
@@ -142,6 +144,7 @@ export interface ResolvedOptions {
   tokenHeader: string | undefined;
   headers: Record<string, string>;
   maxQueue: number;
+  maxQueueBytes: number;
   dropPolicy: DropPolicy;
   highWaterMark: number;
   lowWaterMark: number;
@@ -183,6 +186,7 @@ const OPTION_NAMES = new Set<string>([
   'tokenHeader',
   'headers',
   'maxQueue',
+  'maxQueueBytes',
   'dropPolicy',
   'highWaterMark',
   'mps',
@@ -354,6 +358,7 @@ export function resolveOptions(input: ClientOptions): ResolvedOptions {
   }
 
   const maxQueue = integer('maxQueue', input.maxQueue, 100_000, 1);
+  const maxQueueBytes = integer('maxQueueBytes', input.maxQueueBytes, 64 * 1024 * 1024, 1024);
   const dropPolicy = input.dropPolicy ?? 'drop_oldest';
   if (!['drop_oldest', 'drop_newest', 'reject'].includes(dropPolicy)) {
     problem(
@@ -419,6 +424,7 @@ export function resolveOptions(input: ClientOptions): ResolvedOptions {
     tokenHeader: input.tokenHeader?.toLowerCase(),
     headers,
     maxQueue,
+    maxQueueBytes,
     dropPolicy,
     highWaterMark,
     lowWaterMark: Math.floor(highWaterMark / 2),

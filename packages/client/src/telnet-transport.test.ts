@@ -13,7 +13,6 @@ const options: TelnetTransportOptions = {
   keepAliveMs: 1000,
   replayMs: 60_000,
   replayMaxPoints: 1000,
-  lineSuffix: '',
   backoff: { initialDelayMs: 10, maxDelayMs: 50, multiplier: 2, jitter: 0 },
 };
 
@@ -33,12 +32,17 @@ function recorder() {
   return { events, hooks };
 }
 
-const batch = (entries: string[], firstSeq = 0): Batch => ({
-  entries,
-  firstSeq,
-  owner: undefined,
-  replay: false,
-});
+function batch(lines: string[], firstSeq = 0): Batch {
+  const bytes = Buffer.from(lines.map((l) => `${l}\n`).join(''));
+  return {
+    runs: [bytes],
+    count: lines.length,
+    bytes: bytes.length,
+    firstSeq,
+    owner: undefined,
+    replay: false,
+  };
+}
 const signal = new AbortController().signal;
 
 describe('TelnetTransport', () => {
@@ -48,21 +52,17 @@ describe('TelnetTransport', () => {
     transport = undefined;
   });
 
-  it('writes a batch as newline-terminated lines on one connection, with the line suffix', async () => {
+  it('writes each batch in one piece on one connection', async () => {
     const sink = await fakeTsd();
     const { events, hooks } = recorder();
-    transport = new TelnetTransport({ ...options, lineSuffix: ' user=u password=p' }, hooks);
+    transport = new TelnetTransport(options, hooks);
     const endpoint = makeEndpoint('127.0.0.1', sink.port);
     const r1 = await transport.deliver(batch(['put a 1 1 x=y', 'put b 1 2 x=y']), endpoint, signal);
     const r2 = await transport.deliver(batch(['put c 1 3 x=y']), endpoint, signal);
     expect(r1).toEqual({ kind: 'success', value: { accepted: 2, rejected: 0, errors: [] } });
     expect(r2.kind).toBe('success');
     await sink.waitForLines(3);
-    expect(sink.lines).toEqual([
-      'put a 1 1 x=y user=u password=p',
-      'put b 1 2 x=y user=u password=p',
-      'put c 1 3 x=y user=u password=p',
-    ]);
+    expect(sink.lines).toEqual(['put a 1 1 x=y', 'put b 1 2 x=y', 'put c 1 3 x=y']);
     expect(sink.connections).toHaveLength(1);
     expect(events.connects).toEqual([`127.0.0.1:${sink.port}`]);
     expect(transport.connectedHosts()).toEqual([`127.0.0.1:${sink.port}`]);

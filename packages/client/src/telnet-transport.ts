@@ -18,8 +18,6 @@ export interface TelnetTransportOptions {
   replayMs: number;
   /** Bound on points kept for replay per connection; the oldest are let go first. */
   replayMaxPoints: number;
-  /** Appended to every line before the newline (the gateway's ` user=.. password=..`), or ''. */
-  lineSuffix: string;
   /** Delay before reconnecting to a host whose connections keep dying right after they open. */
   backoff: BackoffOptions;
 }
@@ -102,7 +100,7 @@ class TelnetConnection {
     return this.alive;
   }
 
-  write(batch: Batch, payload: string): Promise<AttemptResult<DeliveryReport>> {
+  write(batch: Batch, payload: Buffer): Promise<AttemptResult<DeliveryReport>> {
     if (!this.alive) {
       return Promise.resolve(
         retryable(new ClientError('connection_lost', `connection to ${this.endpoint.label} is closed`)),
@@ -141,7 +139,7 @@ class TelnetConnection {
           return;
         }
         this.remember(batch);
-        resolve(success({ accepted: batch.entries.length, rejected: 0, errors: [] }));
+        resolve(success({ accepted: batch.count, rejected: 0, errors: [] }));
       });
     });
   }
@@ -170,7 +168,7 @@ class TelnetConnection {
     if (this.options.replayMs <= 0) return;
     const now = Date.now();
     this.recent.push({ batch, at: now });
-    this.recentPoints += batch.entries.length;
+    this.recentPoints += batch.count;
     this.prune(now);
   }
 
@@ -181,7 +179,7 @@ class TelnetConnection {
       const written = this.recent[drop]!;
       const overBound = this.recentPoints > this.options.replayMaxPoints;
       if (written.at >= oldest && !overBound) break;
-      this.recentPoints -= written.batch.entries.length;
+      this.recentPoints -= written.batch.count;
       drop++;
     }
     if (drop > 0) this.recent = this.recent.slice(drop);
@@ -215,14 +213,11 @@ export class TelnetTransport implements Transport {
   private readonly losses = new Map<string, { count: number; nextConnectAt: number }>();
   private closing = false;
   private readonly connectAbort = new AbortController();
-  private readonly separator: string;
 
   constructor(
     private readonly options: TelnetTransportOptions,
     private readonly hooks: TransportHooks,
-  ) {
-    this.separator = options.lineSuffix + '\n';
-  }
+  ) {}
 
   /** The client's abort is handled by `close()` (connects abandoned, connections ended). */
   async deliver(
@@ -232,7 +227,7 @@ export class TelnetTransport implements Transport {
   ): Promise<AttemptResult<DeliveryReport>> {
     const connection = await this.connection(endpoint);
     if (connection.kind !== 'success') return connection;
-    const payload = batch.entries.join(this.separator) + this.separator;
+    const payload = batch.runs.length === 1 ? batch.runs[0]! : Buffer.concat(batch.runs, batch.bytes);
     return connection.value.write(batch, payload);
   }
 

@@ -3,12 +3,15 @@ import type { ClientError } from './errors.js';
 import type { Endpoint } from './host-pool.js';
 
 /**
- * A run of consecutive queued points sent together: telnet lines (without newline) or JSON
- * objects for /api/put. `firstSeq` is the queue sequence number of the first point, which
- * `flush()` waits on. A replay (telnet re-send after a lost connection) has no owner.
+ * Consecutive queued points sent together: `runs` are byte views holding `count` entries, telnet
+ * lines (newline included) or JSON objects each followed by a comma. `firstSeq` is the queue
+ * sequence number of the first point, which `flush()` waits on. A replay (telnet re-send after a
+ * lost connection) has no owner.
  */
 export interface Batch {
-  readonly entries: readonly string[];
+  readonly runs: readonly Buffer[];
+  readonly count: number;
+  readonly bytes: number;
   readonly firstSeq: number;
   readonly owner: unknown;
   readonly replay: boolean;
