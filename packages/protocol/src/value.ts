@@ -69,10 +69,13 @@ export function parseValueText(text: string): ValueTextResult {
   if (looksLikeInteger(text)) {
     const r = parseJavaLong(text);
     if (r.ok) return { ok: true, value: integerValue(r.value), float: false };
+    const nonFinite = /^[+-]?(?:NaN|Infinity|INF)$/i.test(text);
     return {
       ok: false,
       message: r.message,
-      detail: `value ${JSON.stringify(text)} looks like an integer but is not a signed 64-bit integer`,
+      detail: nonFinite
+        ? `value ${JSON.stringify(text)} is not a finite number; OpenTSDB stores only finite values`
+        : `value ${JSON.stringify(text)} has no "." or exponent, so it must be a signed 64-bit integer`,
     };
   }
   if (!isDecimalFloat(text)) {
