@@ -270,6 +270,24 @@ describe('encodePutBody', () => {
     expect(JSON.parse(encodePutBody(points))).toHaveLength(5);
   });
 
+  it('always writes valid JSON, even for points that would not validate', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary' }),
+        fc.dictionary(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' })),
+        fc.oneof(fc.integer(), fc.bigInt()),
+        fc.string(),
+        (metric, tags, value, valueText) => {
+          const text = encodePutBody([{ metric, timestamp: 1, value, tags, valueText }]);
+          const parsed = JSON.parse(text) as Array<{ metric: string; tags: Record<string, string> }>;
+          expect(parsed[0]!.metric).toBe(metric);
+          expect(Object.keys(parsed[0]!.tags).sort()).toEqual(Object.keys(tags).sort());
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
   it('refuses a non-finite value (there is no JSON for it)', () => {
     expect(() => encodePutBody([{ metric: 'm', timestamp: 1, value: Number.NaN, tags: { a: 'b' } }])).toThrow(
       /NaN/,

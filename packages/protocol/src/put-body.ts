@@ -459,7 +459,7 @@ export function encodePutBody(points: readonly DataPoint[]): string {
     if (i > 0) out += ',';
     out +=
       '{"metric":' +
-      JSON.stringify(p.metric) +
+      quote(p.metric) +
       ',"timestamp":' +
       p.timestamp +
       ',"value":' +
@@ -481,21 +481,34 @@ function jsonValue(p: DataPoint): string {
   return formatValue(v);
 }
 
-function jsonTags(tags: Tags): string {
-  const keys = Object.keys(tags);
-  let sorted = true;
-  for (let i = 1; i < keys.length; i++) {
-    if (keys[i]! < keys[i - 1]!) {
-      sorted = false;
-      break;
-    }
+/** A JSON string literal; names rarely need escaping, so check before asking JSON.stringify. */
+function quote(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 32 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
   }
-  if (!sorted) keys.sort();
+  return '"' + s + '"';
+}
+
+function jsonTags(tags: Tags): string {
+  let out = '';
+  let previous = '';
+  let first = true;
+  for (const k in tags) {
+    if (k < previous || !Object.hasOwn(tags, k)) return jsonTagsSorted(tags);
+    out += (first ? '' : ',') + quote(k) + ':' + quote(tags[k]!);
+    previous = k;
+    first = false;
+  }
+  return out;
+}
+
+function jsonTagsSorted(tags: Tags): string {
+  const keys = Object.keys(tags).sort();
   let out = '';
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
-    if (i > 0) out += ',';
-    out += JSON.stringify(k) + ':' + JSON.stringify(tags[k]);
+    out += (i > 0 ? ',' : '') + quote(k) + ':' + quote(tags[k]!);
   }
   return out;
 }
