@@ -1,3 +1,5 @@
+import { fileURLToPath } from 'node:url';
+import { runProcess } from '@otsdb/testkit/run-process';
 import { waitFor } from '@otsdb/testkit/wait-for';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -151,6 +153,24 @@ describe('bounded queue', () => {
     expect(c.stats()).toMatchObject({ dropped: 0, refused: 1 });
   });
 
+  it('maxQueueBytes bounds the queue by size too, with the same policies', async () => {
+    const tsd = await downTsd();
+    const line =
+      'put m 1700000000 0 a=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx host=testhost\n';
+    const tags = { a: 'x'.repeat(58) };
+    const oldest = client({ hosts: [at(tsd)], maxQueueBytes: 1024 });
+    for (let i = 0; i < 40; i++) expect(oldest.send('m', i % 10, tags, { timestamp: T0 }).ok).toBe(true);
+    const fits = Math.floor(1024 / line.length);
+    expect(oldest.stats()).toMatchObject({ queued: fits, dropped: 40 - fits });
+    const reject = client({ hosts: [at(tsd)], maxQueueBytes: 1024, dropPolicy: 'reject' });
+    const results = Array.from({ length: 40 }, () => reject.send('m', 0, tags, { timestamp: T0 }));
+    expect(results.filter((r) => r.ok)).toHaveLength(fits);
+    expect(reject.stats()).toMatchObject({ queued: fits, refused: 40 - fits, dropped: 0 });
+    const txn = await reject.write([{ metric: 'm', timestamp: T0, value: 0, tags }]);
+    expect(txn).toMatchObject({ ok: false, error: { code: 'queue_full' } });
+    expect(reject.stats().queued).toBe(fits);
+  });
+
   it('writable turns false at the high-water mark and drain fires below half of it', async () => {
     const tsd = await downTsd();
     const c = client({ hosts: [at(tsd)], maxQueue: 100, highWaterMark: 50 });
@@ -259,6 +279,24 @@ describe('flush, close, write', () => {
     const pending = c.write([{ metric: 'm', timestamp: T0, value: 1, tags: { a: 'b' } }]);
     await c.close({ timeoutMs: 50 });
     expect(await pending).toMatchObject({ ok: false, error: { code: 'closed' } });
+  });
+});
+
+describe('process lifetime', () => {
+  it('an idle client does not keep the process alive once its points are delivered', async () => {
+    const tsd = await fakeTsd();
+    const script = [
+      "import { Client } from '@otsdb/client';",
+      `const c = new Client({ host: '127.0.0.1', port: ${tsd.port}, hostTag: 'child' });`,
+      'c.send("m", 1, {}, { timestamp: 1700000000 });',
+    ].join('\n');
+    const run = await runProcess(
+      process.execPath,
+      ['--conditions=@otsdb/source', '--import', 'tsx', '--input-type=module', '-e', script],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)), timeoutMs: 20_000 },
+    );
+    expect(run).toMatchObject({ exitCode: 0, timedOut: false });
+    expect(tsd.lines).toEqual(['put m 1700000000 1 host=child']);
   });
 });
 
