@@ -21,6 +21,10 @@ export interface ResolvedOptions {
   readonly extraChars: string;
   /** 1 where an ASCII code unit is allowed in names (base set plus ASCII extra characters). */
   readonly ascii: Uint8Array;
+  /** `ascii` without blanks, for scanning metrics: a 0 sends the scanner to its slow branch. */
+  readonly metricScan: Uint8Array;
+  /** `metricScan` without `=`, for scanning tag keys and values. */
+  readonly tagScan: Uint8Array;
 }
 
 const BASE_ASCII = (() => {
@@ -41,11 +45,20 @@ const BASE_ASCII = (() => {
   return table;
 })();
 
+function scanTables(ascii: Uint8Array): { metricScan: Uint8Array; tagScan: Uint8Array } {
+  const metricScan = ascii.slice();
+  for (const blank of [9, 10, 11, 12, 13, 32]) metricScan[blank] = 0;
+  const tagScan = metricScan.slice();
+  tagScan[61] = 0;
+  return { metricScan, tagScan };
+}
+
 export const DEFAULT_OPTIONS: ResolvedOptions = Object.freeze({
   maxTags: DEFAULT_MAX_TAGS,
   tagsOptional: false,
   extraChars: '',
   ascii: BASE_ASCII,
+  ...scanTables(BASE_ASCII),
 });
 
 // Callers usually pass the same options object on every call: remember the last one so the hot
@@ -100,5 +113,5 @@ function compile(options: ProtocolOptions): ResolvedOptions {
       if (c < 128) ascii[c] = 1;
     }
   }
-  return Object.freeze({ maxTags, tagsOptional, extraChars, ascii });
+  return Object.freeze({ maxTags, tagsOptional, extraChars, ascii, ...scanTables(ascii) });
 }

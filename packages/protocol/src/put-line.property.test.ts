@@ -234,6 +234,22 @@ describe('property: the fast scanner and the rule-by-rule reader agree', () => {
     expect(refused).toBeGreaterThan(200);
   });
 
+  it('with blanks and "=" among the extra characters (they still separate)', () => {
+    const options = { extraChars: '\t =!' };
+    const resolved = resolveOptions(options);
+    fc.assert(
+      fc.property(messyLine, (rest) => {
+        expect(parsePutLine('put ' + rest, options)).toEqual(
+          applyPutRules(splitWords('put ' + rest), resolved),
+        );
+        expect(parseCollectorLine(rest, options)).toEqual(
+          applyPutRules(['put', ...splitCollectorWords(rest)], resolved),
+        );
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   it('a collector line with single spaces reads like the same put line', () => {
     fc.assert(
       fc.property(point, (p) => {

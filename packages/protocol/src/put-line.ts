@@ -104,7 +104,8 @@ export function scan(
   opts: ResolvedOptions,
   loose: boolean,
 ): DataPoint | undefined {
-  const ascii = opts.ascii;
+  const metricScan = opts.metricScan;
+  const tagScan = opts.tagScan;
   let c = 0;
   if (loose) {
     while (i < end && isBlank(s.charCodeAt(i), true)) i++;
@@ -115,11 +116,14 @@ export function scan(
   const metricStart = i;
   for (; i < end; i++) {
     c = s.charCodeAt(i);
-    if (c <= 32) {
-      if (isBlank(c, loose)) break;
+    if (c < 128) {
+      if (metricScan[c] === 0) {
+        if (isBlank(c, loose)) break;
+        return undefined;
+      }
+    } else if (!isAllowedNonAscii(c, opts)) {
       return undefined;
     }
-    if (c < 128 ? ascii[c] === 0 : !isAllowedNonAscii(c, opts)) return undefined;
   }
   if (i === metricStart || i >= end) return undefined;
   const metric = s.slice(metricStart, i);
@@ -236,8 +240,14 @@ export function scan(
     let hash = 0;
     for (; i < end; i++) {
       c = s.charCodeAt(i);
-      if (c === 61) break;
-      if (c <= 32 || (c < 128 ? ascii[c] === 0 : !isAllowedNonAscii(c, opts))) return undefined;
+      if (c < 128) {
+        if (tagScan[c] === 0) {
+          if (c === 61) break;
+          return undefined;
+        }
+      } else if (!isAllowedNonAscii(c, opts)) {
+        return undefined;
+      }
       hash = (Math.imul(hash, 31) + c) | 0;
     }
     if (i === keyStart || i >= end) return undefined;
@@ -246,11 +256,14 @@ export function scan(
     const tagValueStart = i;
     for (; i < end; i++) {
       c = s.charCodeAt(i);
-      if (c <= 32) {
-        if (isBlank(c, loose)) break;
+      if (c < 128) {
+        if (tagScan[c] === 0) {
+          if (isBlank(c, loose)) break;
+          return undefined;
+        }
+      } else if (!isAllowedNonAscii(c, opts)) {
         return undefined;
       }
-      if (c === 61 || (c < 128 ? ascii[c] === 0 : !isAllowedNonAscii(c, opts))) return undefined;
     }
     if (i === tagValueStart) return undefined;
     const tagValue = s.slice(tagValueStart, i);
