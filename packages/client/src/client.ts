@@ -230,7 +230,7 @@ export class Client extends EventEmitter<ClientEvents> {
 
     const hooks: TransportHooks = {
       onConnect: (endpoint) => this.onConnect(endpoint),
-      onDisconnect: (endpoint, error) => this.onDisconnect(endpoint, error),
+      onDisconnect: (endpoint, error, idle) => this.onDisconnect(endpoint, error, idle),
       onReplay: (batches) => this.onReplay(batches),
       onRemoteLine: (endpoint, line) => this.onRemoteLine(endpoint, line),
     };
@@ -267,8 +267,9 @@ export class Client extends EventEmitter<ClientEvents> {
     }
 
     const policy = `maxQueue ${o.maxQueue}, policy ${o.dropPolicy}`;
-    this.queueFull = { ok: false, error: { code: 'queue_full', message: `queue full (${policy})` } };
-    this.closedResult = { ok: false, error: { code: 'closed', message: 'client is closed' } };
+    // Shared answers for the hot path: frozen, so one caller cannot change what another sees.
+    this.queueFull = frozenFailure('queue_full', `queue full (${policy})`);
+    this.closedResult = frozenFailure('closed', 'client is closed');
     this.dropLog = new IntervalLog(
       (count) =>
         this.log.warn(
@@ -800,15 +801,19 @@ export class Client extends EventEmitter<ClientEvents> {
     this.emit('connect', { host: endpoint.label });
   }
 
-  private onDisconnect(endpoint: Endpoint, error: ClientError | undefined): void {
-    if (this.o.protocol === 'telnet') {
-      // A telnet connection can die between batches, unseen by any attempt: count it, and let
-      // the next batch prefer another host.
-      this.counters.errors++;
-      this.pool.markFailed(endpoint);
-    }
+  private onDisconnect(endpoint: Endpoint, error: ClientError | undefined, idle: boolean): void {
     const reason = error ? redactText(error.message, this.o.secrets) : 'closed';
-    this.log.warn({ host: endpoint.label }, `disconnected from ${endpoint.label}: ${reason}`);
+    if (idle) {
+      this.log.info({ host: endpoint.label }, `idle connection to ${endpoint.label} closed: ${reason}`);
+    } else {
+      if (this.o.protocol === 'telnet') {
+        // A telnet connection can die between batches, unseen by any attempt: count it, and let
+        // the next batch prefer another host.
+        this.counters.errors++;
+        this.pool.markFailed(endpoint);
+      }
+      this.log.warn({ host: endpoint.label }, `disconnected from ${endpoint.label}: ${reason}`);
+    }
     this.emit('disconnect', { host: endpoint.label, error });
   }
 
@@ -925,6 +930,10 @@ function checkProtocolSettings(o: ResolvedOptions): void {
   }
   if (problems.length > 0)
     throw new ClientError('invalid_config', `invalid client options: ${problems.join('; ')}`);
+}
+
+function frozenFailure(code: SendError['code'], message: string): SendResult {
+  return Object.freeze({ ok: false as const, error: Object.freeze({ code, message }) });
 }
 
 function failed(error: ClientError): Extract<WriteResult, { ok: false }> {

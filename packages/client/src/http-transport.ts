@@ -127,7 +127,7 @@ export class HttpTransport implements Transport {
       this.connected.add(endpoint.label);
       this.hooks.onConnect(endpoint);
     } else if (!up && this.connected.delete(endpoint.label)) {
-      this.hooks.onDisconnect(endpoint, error);
+      this.hooks.onDisconnect(endpoint, error, false);
     }
   }
 }

@@ -20,12 +20,16 @@ function recorder() {
   const events = {
     connects: [] as string[],
     disconnects: [] as Array<ClientError | undefined>,
+    idle: [] as boolean[],
     replays: [] as Batch[][],
     lines: [] as string[],
   };
   const hooks: TransportHooks = {
     onConnect: (e) => events.connects.push(e.label),
-    onDisconnect: (_e, err) => events.disconnects.push(err),
+    onDisconnect: (_e, err, idle) => {
+      events.disconnects.push(err);
+      events.idle.push(idle);
+    },
     onReplay: (batches) => events.replays.push(batches),
     onRemoteLine: (_e, line) => events.lines.push(line),
   };
@@ -113,6 +117,7 @@ describe('TelnetTransport', () => {
     await waitFor(() => events.replays.length === 1);
     expect(events.replays[0]).toEqual([first]);
     expect(events.disconnects[0]?.code).toBe('connection_lost');
+    expect(events.idle).toEqual([false]);
     const again = await transport.deliver(batch(['put b 1 1 x=y'], 1), endpoint, signal);
     expect(again.kind).toBe('success');
     await sink.waitForLines(2);
@@ -131,6 +136,19 @@ describe('TelnetTransport', () => {
     await sink.stop();
     await waitFor(() => events.replays.length === 1);
     expect(events.replays[0]).toEqual([recent]);
+  });
+
+  it('a connection closed by the TSD with nothing in flight or recent is reported as idle', async () => {
+    const sink = await fakeTsd();
+    const { events, hooks } = recorder();
+    transport = new TelnetTransport({ ...options, replayMs: 20 }, hooks);
+    await transport.deliver(batch(['put a 1 1 x=y']), makeEndpoint('127.0.0.1', sink.port), signal);
+    await sink.waitForLines(1);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await sink.stop();
+    await waitFor(() => events.idle.length === 1);
+    expect(events.idle).toEqual([true]);
+    expect(events.replays).toEqual([]);
   });
 
   it('keeps at most replayMaxPoints for replay', async () => {

@@ -189,18 +189,24 @@ class TelnetConnection {
     if (!this.alive) return;
     this.alive = false;
     this.socket.destroy();
+    const busy = this.pending.size > 0;
     for (const pending of this.pending) {
       clearTimeout(pending.timer);
       pending.resolve(retryable(error));
     }
     this.pending.clear();
-    this.onGone(this, !this.closedByUs);
-    if (this.closedByUs) return;
+    if (this.closedByUs) {
+      this.onGone(this, false);
+      return;
+    }
     this.prune(Date.now());
     const replay = this.recent.map((w) => w.batch);
     this.recent = [];
     this.recentPoints = 0;
-    this.hooks.onDisconnect(this.endpoint, error);
+    // A TSD closing a connection that had nothing in flight (an idle timeout) is routine.
+    const idle = !busy && replay.length === 0;
+    this.onGone(this, !idle);
+    this.hooks.onDisconnect(this.endpoint, error, idle);
     if (replay.length > 0) this.hooks.onReplay(replay);
   }
 }

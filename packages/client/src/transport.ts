@@ -36,7 +36,8 @@ export interface DeliveryReport {
 /** Notifications from a transport to the client (connection state, replies it could not attribute). */
 export interface TransportHooks {
   onConnect(endpoint: Endpoint): void;
-  onDisconnect(endpoint: Endpoint, error: ClientError | undefined): void;
+  /** `idle`: nothing was in flight or recently written (e.g. the TSD's idle timeout). */
+  onDisconnect(endpoint: Endpoint, error: ClientError | undefined, idle: boolean): void;
   /** Telnet: batches written shortly before the connection died, to be written again. */
   onReplay(batches: Batch[]): void;
   /** Telnet: a line the TSD wrote back (OpenTSDB's `put: ...` errors). */
