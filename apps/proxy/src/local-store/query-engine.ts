@@ -312,20 +312,15 @@ function downsample(
   const firstBucket = alignUp(startTime, interval);
   let i = lowerBound(t, cols.from, to, firstBucket);
   if (spec.fill === 'none') {
-    const outT = new Float64Array(to - i);
-    const outV = new Float64Array(to - i);
-    let n = 0;
-    while (i < to) {
-      const ts = t[i]!;
-      const bucket = ts - (ts % interval);
-      const bucketEnd = bucket + interval;
-      let j = i + 1;
-      while (j < to && t[j]! < bucketEnd) j++;
-      outT[n] = bucket;
-      outV[n] = agg.runDouble(v, i, j);
-      n++;
-      i = j;
-    }
+    // At most one bucket per point, and at most one per interval of the covered time.
+    const size = i < to ? Math.min(to - i, Math.floor((t[to - 1]! - t[i]!) / interval) + 2) : 0;
+    const outT = new Float64Array(size);
+    const outV = new Float64Array(size);
+    const fast = FAST_REDUCERS[agg.name];
+    const n =
+      fast !== undefined
+        ? reduceBuckets(fast, t, v, i, to, interval, outT, outV)
+        : reduceBucketsWith(agg, t, v, i, to, interval, outT, outV);
     return { ok: true, cols: { t: outT, v: outV, ints: null, from: 0, to: n } };
   }
   const lastBucket = endTime - (endTime % interval); // exclusive
@@ -362,6 +357,114 @@ function downsample(
     n++;
   }
   return { ok: true, cols: { t: outT, v: outV, ints: null, from: 0, to: n } };
+}
+
+/**
+ * Single-pass bucket reducers for the common downsamplers. Stored values are never NaN (writes
+ * refuse non-finite values), so these agree with the aggregators' runDouble exactly, including
+ * the order of additions.
+ */
+const Reducer = { Sum: 0, Avg: 1, Count: 2, Min: 3, Max: 4, First: 5, Last: 6 } as const;
+type Reducer = (typeof Reducer)[keyof typeof Reducer];
+
+const FAST_REDUCERS: Record<string, Reducer | undefined> = {
+  sum: Reducer.Sum,
+  zimsum: Reducer.Sum,
+  pfsum: Reducer.Sum,
+  avg: Reducer.Avg,
+  count: Reducer.Count,
+  min: Reducer.Min,
+  mimmin: Reducer.Min,
+  max: Reducer.Max,
+  mimmax: Reducer.Max,
+  first: Reducer.First,
+  last: Reducer.Last,
+};
+
+function reduceBuckets(
+  kind: Reducer,
+  t: Float64Array,
+  v: Float64Array,
+  from: number,
+  to: number,
+  interval: number,
+  outT: Float64Array,
+  outV: Float64Array,
+): number {
+  if (from >= to) return 0;
+  let n = 0;
+  let ts = t[from]!;
+  let bucket = ts - (ts % interval);
+  let end = bucket + interval;
+  let acc = v[from]!;
+  let count = 1;
+  for (let i = from + 1; i < to; i++) {
+    ts = t[i]!;
+    const x = v[i]!;
+    if (ts >= end) {
+      outT[n] = bucket;
+      outV[n] = finishBucket(kind, acc, count);
+      n++;
+      bucket = ts - (ts % interval);
+      end = bucket + interval;
+      acc = x;
+      count = 1;
+      continue;
+    }
+    count++;
+    switch (kind) {
+      case Reducer.Sum:
+      case Reducer.Avg:
+        acc += x;
+        break;
+      case Reducer.Min:
+        if (x < acc) acc = x;
+        break;
+      case Reducer.Max:
+        if (x > acc) acc = x;
+        break;
+      case Reducer.Last:
+        acc = x;
+        break;
+      default:
+        break; // Count and First keep their accumulator
+    }
+  }
+  outT[n] = bucket;
+  outV[n] = finishBucket(kind, acc, count);
+  return n + 1;
+}
+
+function finishBucket(kind: Reducer, acc: number, count: number): number {
+  if (kind === Reducer.Avg) return acc / count;
+  if (kind === Reducer.Count) return count;
+  return acc;
+}
+
+function reduceBucketsWith(
+  agg: Aggregator,
+  t: Float64Array,
+  v: Float64Array,
+  from: number,
+  to: number,
+  interval: number,
+  outT: Float64Array,
+  outV: Float64Array,
+): number {
+  let n = 0;
+  let i = from;
+  while (i < to) {
+    const ts = t[i]!;
+    const bucket = ts - (ts % interval);
+    const bucketEnd = bucket + interval;
+    let j = i + 1;
+    while (j < to && t[j]! < bucketEnd) j++;
+    outT[n] = bucket;
+    outV[n] = agg.runDouble(v, i, j);
+    n++;
+    i = j;
+  }
+  return n;
 }
 
 function alignUp(ts: number, interval: number): number {
@@ -480,6 +583,8 @@ function aggregate(
   outEnd: number,
 ): PointColumns {
   const k = spans.length;
+  const aligned = alignedStarts(spans, startTime);
+  if (aligned !== undefined) return aggregateAligned(spans, aligned, agg, isRate, endTime, outStart, outEnd);
   const pos = new Int32Array(k); // next index to load
   const curT = new Float64Array(k);
   const curV = new Float64Array(k);
@@ -600,6 +705,67 @@ function aggregate(
       scratch[n++] = r;
     }
     out.push(x, isInt ? agg.runLong(scratch, 0, n) : agg.runDouble(scratch, 0, n), isInt);
+  }
+  return out;
+}
+
+/**
+ * When every span has exactly the same timestamps (one series, series written in step, or
+ * downsampled onto the same buckets) the iterator's state machine reduces to: every span
+ * contributes its own value at every timestamp. Returns each span's first index at or after
+ * `startTime`, or undefined when the spans are not aligned.
+ */
+function alignedStarts(spans: Columns[], startTime: number): Int32Array | undefined {
+  const k = spans.length;
+  const starts = new Int32Array(k);
+  const s0 = spans[0]!;
+  starts[0] = lowerBound(s0.t, s0.from, s0.to, startTime);
+  const m = s0.to - starts[0]!;
+  for (let i = 1; i < k; i++) {
+    const s = spans[i]!;
+    const p = lowerBound(s.t, s.from, s.to, startTime);
+    if (s.to - p !== m) return undefined;
+    starts[i] = p;
+  }
+  const t0 = s0.t;
+  const p0 = starts[0]!;
+  for (let i = 1; i < k; i++) {
+    const s = spans[i]!;
+    const t = s.t;
+    const p = starts[i]!;
+    for (let j = 0; j < m; j++) if (t[p + j] !== t0[p0 + j]) return undefined;
+  }
+  return starts;
+}
+
+function aggregateAligned(
+  spans: Columns[],
+  starts: Int32Array,
+  agg: Aggregator,
+  isRate: boolean,
+  endTime: number,
+  outStart: number,
+  outEnd: number,
+): PointColumns {
+  const k = spans.length;
+  const s0 = spans[0]!;
+  const m = s0.to - starts[0]!;
+  const out = new PointBuilder(m);
+  const scratch = new Float64Array(k);
+  // A rate span's first value (against time 0) is never emitted on its own.
+  for (let j = isRate ? 1 : 0; j < m; j++) {
+    const x = s0.t[starts[0]! + j]!;
+    if (x > endTime) break;
+    if (x < outStart || x > outEnd) continue;
+    let isInt = !isRate;
+    for (let i = 0; i < k; i++) {
+      const s = spans[i]!;
+      const p = starts[i]! + j;
+      scratch[i] = s.v[p]!;
+      // The iterator looks at each span's current and next point to decide integer arithmetic.
+      if (isInt && (s.ints === null || s.ints[p] !== 1 || (j + 1 < m && s.ints[p + 1] !== 1))) isInt = false;
+    }
+    out.push(x, isInt ? agg.runLong(scratch, 0, k) : agg.runDouble(scratch, 0, k), isInt);
   }
   return out;
 }

@@ -1,12 +1,12 @@
 /**
  * Payload of one WAL record: a batch of points, with the series it names for the first time in
  * its segment. Series are numbered per segment (0, 1, 2, ... in order of first use), so a
- * segment replays on its own and a point costs ~18 bytes instead of repeating its series name.
+ * segment replays on its own and a point costs ~19 bytes instead of repeating its series name.
  *
  *   u8      kind = 1 (points)
  *   varint  number of new series
  *     varint  local id
- *     varint  byte length, then UTF-8 of: metric NUL tagk NUL tagv NUL tagk NUL tagv ...
+ *     varint  byte length, then the UTF-8 series key `metric{k1=v1,k2=v2}` (keys sorted)
  *   varint  number of points
  *     varint  local id
  *     f64 LE  timestamp (ms)
@@ -18,9 +18,8 @@ export const KIND_POINTS = 1;
 
 /** Points waiting to be written, in columns (one object per write call, not per point). */
 export interface PointBatch {
+  /** Series keys (`seriesKey(metric, tags)`); names never contain { } = , so keys parse back. */
   readonly keys: readonly string[];
-  readonly metrics: readonly string[];
-  readonly tags: readonly Readonly<Record<string, string>>[];
   readonly t: Float64Array;
   readonly v: Float64Array;
   readonly isInt: Uint8Array;
@@ -28,7 +27,7 @@ export interface PointBatch {
 }
 
 export interface DecodedRecord {
-  readonly defs: readonly { localId: number; metric: string; tags: Record<string, string> }[];
+  readonly defs: readonly { localId: number; key: string }[];
   readonly localIds: Uint32Array;
   readonly t: Float64Array;
   readonly v: Float64Array;
@@ -77,46 +76,52 @@ class ByteWriter {
 export function encodeBatches(batches: readonly PointBatch[], dictionary: Map<string, number>): Uint8Array {
   let total = 0;
   for (const b of batches) total += b.n;
-  const newKeys: number[] = [];
-  const newBatch: number[] = [];
-  for (let bi = 0; bi < batches.length; bi++) {
-    const b = batches[bi]!;
+  const ids = new Uint32Array(total);
+  const newKeys: string[] = [];
+  let p = 0;
+  for (const b of batches) {
     for (let i = 0; i < b.n; i++) {
       const key = b.keys[i]!;
-      if (!dictionary.has(key)) {
-        dictionary.set(key, dictionary.size);
-        newBatch.push(bi);
-        newKeys.push(i);
+      let id = dictionary.get(key);
+      if (id === undefined) {
+        id = dictionary.size;
+        dictionary.set(key, id);
+        newKeys.push(key);
       }
+      ids[p++] = id;
     }
   }
-  const w = new ByteWriter(16 + newKeys.length * 64 + total * 23);
+  const w = new ByteWriter(16 + newKeys.length * 64 + total * 22);
   w.ensure(1);
   w.buf[w.pos++] = KIND_POINTS;
   w.varint(newKeys.length);
-  for (let d = 0; d < newKeys.length; d++) {
-    const b = batches[newBatch[d]!]!;
-    const i = newKeys[d]!;
-    const tags = b.tags[i]!;
-    let text = b.metrics[i]!;
-    for (const k of Object.keys(tags).sort()) text += '\u0000' + k + '\u0000' + tags[k];
-    const bytes = encoder.encode(text);
-    w.varint(dictionary.get(b.keys[i]!)!);
+  for (const key of newKeys) {
+    const bytes = encoder.encode(key);
+    w.varint(dictionary.get(key)!);
     w.varint(bytes.length);
     w.bytes(bytes);
   }
   w.varint(total);
+  w.ensure(total * 22);
+  const buf = w.buf;
+  const view = w.view;
+  let pos = w.pos;
+  p = 0;
   for (const b of batches) {
     for (let i = 0; i < b.n; i++) {
-      w.varint(dictionary.get(b.keys[i]!)!);
-      w.ensure(17);
-      w.view.setFloat64(w.pos, b.t[i]!, true);
-      w.buf[w.pos + 8] = b.isInt[i]!;
-      w.view.setFloat64(w.pos + 9, b.v[i]!, true);
-      w.pos += 17;
+      let id = ids[p++]!;
+      while (id >= 0x80) {
+        buf[pos++] = (id & 0x7f) | 0x80;
+        id >>>= 7;
+      }
+      buf[pos++] = id;
+      view.setFloat64(pos, b.t[i]!, true);
+      buf[pos + 8] = b.isInt[i]!;
+      view.setFloat64(pos + 9, b.v[i]!, true);
+      pos += 17;
     }
   }
-  return w.buf.subarray(0, w.pos);
+  return buf.subarray(0, pos);
 }
 
 /** Decodes a record payload completely (nothing is applied unless the whole record is sound). */
@@ -139,23 +144,21 @@ export function decodeRecord(payload: Uint8Array): DecodedRecord {
   if (len < 1 || payload[0] !== KIND_POINTS) throw new RecordFormatError(`unknown record kind ${payload[0]}`);
   pos = 1;
   const nDefs = varint();
-  const defs: { localId: number; metric: string; tags: Record<string, string> }[] = [];
+  const defs: { localId: number; key: string }[] = [];
   for (let d = 0; d < nDefs; d++) {
     const localId = varint();
     const byteLen = varint();
-    if (pos + byteLen > len) throw new RecordFormatError('series name runs past the record');
-    let text: string;
+    if (pos + byteLen > len) throw new RecordFormatError('series key runs past the record');
+    let key: string;
     try {
-      text = decoder.decode(payload.subarray(pos, pos + byteLen));
+      key = decoder.decode(payload.subarray(pos, pos + byteLen));
     } catch {
-      throw new RecordFormatError('series name is not UTF-8');
+      throw new RecordFormatError('series key is not UTF-8');
     }
     pos += byteLen;
-    const parts = text.split('\u0000');
-    if (parts.length % 2 !== 1 || parts[0] === '') throw new RecordFormatError('malformed series name');
-    const tags: Record<string, string> = Object.create(null);
-    for (let i = 1; i < parts.length; i += 2) tags[parts[i]!] = parts[i + 1]!;
-    defs.push({ localId, metric: parts[0]!, tags });
+    if (parseSeriesKey(key) === undefined)
+      throw new RecordFormatError(`malformed series key ${JSON.stringify(key)}`);
+    defs.push({ localId, key });
   }
   const n = varint();
   if (n > (len - pos) / 18) throw new RecordFormatError('point count exceeds the record size');
@@ -164,7 +167,13 @@ export function decodeRecord(payload: Uint8Array): DecodedRecord {
   const v = new Float64Array(n);
   const isInt = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    localIds[i] = varint();
+    const b = payload[pos];
+    if (b !== undefined && b < 0x80) {
+      localIds[i] = b;
+      pos++;
+    } else {
+      localIds[i] = varint();
+    }
     if (pos + 17 > len) throw new RecordFormatError('point runs past the record');
     t[i] = view.getFloat64(pos, true);
     isInt[i] = payload[pos + 8]! & 1;
@@ -173,4 +182,20 @@ export function decodeRecord(payload: Uint8Array): DecodedRecord {
   }
   if (pos !== len) throw new RecordFormatError('trailing bytes after the last point');
   return { defs, localIds, t, v, isInt, n };
+}
+
+/** `metric{k1=v1,...}` back to its parts; undefined when it is not a well-formed key. */
+export function parseSeriesKey(key: string): { metric: string; tags: Record<string, string> } | undefined {
+  const open = key.indexOf('{');
+  if (open <= 0 || key.charCodeAt(key.length - 1) !== 125) return undefined;
+  const tags: Record<string, string> = Object.create(null);
+  const inner = key.slice(open + 1, -1);
+  if (inner !== '') {
+    for (const pair of inner.split(',')) {
+      const eq = pair.indexOf('=');
+      if (eq <= 0 || eq === pair.length - 1 || pair.indexOf('=', eq + 1) >= 0) return undefined;
+      tags[pair.slice(0, eq)] = pair.slice(eq + 1);
+    }
+  }
+  return { metric: key.slice(0, open), tags };
 }

@@ -1,3 +1,5 @@
+import { parseSeriesKey } from './record-codec.js';
+
 /**
  * The in-memory side of the store: one columnar series per metric+tags and the indexes queries
  * need. Each series keeps three parallel typed arrays sorted by time:
@@ -218,10 +220,16 @@ export class SeriesStore {
     return this.byTsuid.get(tsuid.toUpperCase());
   }
 
-  /** The series for an already-computed series key, created (and indexed) on first use. */
-  getOrCreate(key: string, metric: string, tags: SeriesTags): Series {
+  /**
+   * The series for a series key (`metric{k=v,...}`), created and indexed on first use.
+   * Undefined only for a malformed key, which validated writes never produce.
+   */
+  getOrCreate(key: string): Series | undefined {
     const existing = this.byKey.get(key);
     if (existing !== undefined) return existing;
+    const parsed = parseSeriesKey(key);
+    if (parsed === undefined) return undefined;
+    const { metric, tags } = parsed;
     const tagKeys = Object.keys(tags);
     let tsuid = uidHex(this.metricUids.uid(metric));
     // TSUIDs order tag pairs by tag key UID, as OpenTSDB's row keys do.

@@ -329,10 +329,8 @@ class Store implements LocalStore {
           continue;
         }
         const key = b.keys[i]!;
-        const s =
-          last !== undefined && last.key === key
-            ? last
-            : this.series.getOrCreate(key, b.metrics[i]!, b.tags[i]!);
+        const s = last !== undefined && last.key === key ? last : this.series.getOrCreate(key);
+        if (s === undefined) continue; // keys come from checkPoints, so always well-formed
         last = s;
         this.series.put(s, t, b.v[i]!, b.isInt[i] === 1);
       }
@@ -355,8 +353,11 @@ class Store implements LocalStore {
         throw new RecordFormatError(`point names series ${id}, which the segment never defined`);
       }
     }
-    for (const d of rec.defs)
-      locals[d.localId] = this.series.getOrCreate(seriesKey(d.metric, d.tags), d.metric, d.tags);
+    for (const d of rec.defs) {
+      const series = this.series.getOrCreate(d.key);
+      if (series === undefined) throw new RecordFormatError(`malformed series key ${JSON.stringify(d.key)}`);
+      locals[d.localId] = series;
+    }
     let minTs = Number.POSITIVE_INFINITY;
     let maxTs = Number.NEGATIVE_INFINITY;
     for (let i = 0; i < rec.n; i++) {
@@ -384,8 +385,6 @@ function checkPoints(points: readonly DataPoint[]): Checked {
   if (!Array.isArray(points)) return { ok: false, message: 'write(points): points must be an array' };
   const n = points.length;
   const keys: string[] = new Array(n);
-  const metrics: string[] = new Array(n);
-  const tags: Record<string, string>[] = new Array(n);
   const t = new Float64Array(n);
   const v = new Float64Array(n);
   const isInt = new Uint8Array(n);
@@ -401,7 +400,9 @@ function checkPoints(points: readonly DataPoint[]): Checked {
     }
     if (p.tags === null || typeof p.tags !== 'object')
       return { ok: false, message: `${where}: tags must be an object` };
-    for (const [k, tv] of Object.entries(p.tags)) {
+    const tags = p.tags as Record<string, unknown>;
+    for (const k of Object.keys(tags)) {
+      const tv = tags[k];
       if (k === '' || FORBIDDEN.test(k) || typeof tv !== 'string' || tv === '' || FORBIDDEN.test(tv)) {
         return {
           ok: false,
@@ -430,14 +431,11 @@ function checkPoints(points: readonly DataPoint[]): Checked {
       return { ok: false, message: `${where}: value ${String(p.value)} must be a finite number or a bigint` };
     }
     if (typeof p.valueText === 'string') integer = !/[.eE]/.test(p.valueText) && Number.isInteger(value);
-    const own: Record<string, string> = Object.create(null);
-    for (const k of Object.keys(p.tags)) own[k] = p.tags[k]!;
-    keys[i] = seriesKey(p.metric, own);
-    metrics[i] = p.metric;
-    tags[i] = own;
+    // The key is all that is kept: the caller's tags object is never referenced afterwards.
+    keys[i] = seriesKey(p.metric, p.tags);
     t[i] = ms;
     v[i] = value;
     isInt[i] = integer ? 1 : 0;
   }
-  return { ok: true, batch: { keys, metrics, tags, t, v, isInt, n } };
+  return { ok: true, batch: { keys, t, v, isInt, n } };
 }
