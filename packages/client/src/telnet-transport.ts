@@ -120,7 +120,11 @@ class TelnetConnection {
         }, this.options.writeTimeoutMs),
       };
       this.pending.add(pending);
-      this.socket.write(payload, (err) => {
+      const write = () => {
+        if (!this.alive) return; // fail() has resolved this write already
+        this.socket.write(payload, (err) => done(err));
+      };
+      const done = (err: Error | null | undefined) => {
         if (!this.pending.delete(pending)) return; // already failed by fail()
         clearTimeout(pending.timer);
         if (err || !this.alive) {
@@ -140,7 +144,11 @@ class TelnetConnection {
         }
         this.remember(batch);
         resolve(success({ accepted: batch.count, rejected: 0, errors: [] }));
-      });
+      };
+      // Socket backpressure: once the kernel stops taking data, hold further batches in our
+      // bounded queue until 'drain' instead of piling them up in the socket's buffer.
+      if (this.socket.writableNeedDrain) this.socket.once('drain', write);
+      else write();
     });
   }
 
