@@ -119,6 +119,32 @@ describe('bounded queue', () => {
     );
   });
 
+  it('drops are logged once per interval, not per point', async () => {
+    const tsd = await downTsd();
+    const warnings: string[] = [];
+    const log = () => {};
+    const logger = {
+      debug: log,
+      info: log,
+      error: log,
+      warn: (_f: object, m: string) => warnings.push(m),
+      child: () => logger,
+    };
+    const c = client({
+      hosts: [at(tsd)],
+      maxQueue: 10,
+      logger,
+      logIntervalMs: 60_000,
+    });
+    for (let i = 0; i < 1000; i++) c.send('m', i, {}, { timestamp: T0 });
+    expect(c.stats().dropped).toBe(990);
+    expect(warnings.filter((w) => w.includes('dropped'))).toEqual([
+      'queue full (maxQueue 10, policy drop_oldest): dropped 1 points',
+    ]);
+    await c.close({ timeoutMs: 0 });
+    expect(warnings.filter((w) => w.includes('dropped'))[1]).toContain('dropped 989 points');
+  });
+
   it('drop_oldest while everything held is in flight drops the new point', async () => {
     const tsd = await downTsd();
     const c = client({ hosts: [at(tsd)], maxQueue: 10, batchSize: 10 });

@@ -13,7 +13,7 @@ import {
 import { type AttemptResult, retryable } from './attempt-result.js';
 import { EntryQueue, type EntryWriter } from './entry-queue.js';
 import { JsonEntryWriter, TelnetLineWriter } from './entry-writer.js';
-import { ClientError } from './errors.js';
+import { ClientError, describeCause } from './errors.js';
 import { type Endpoint, HostPool } from './host-pool.js';
 import { HttpTransport } from './http-transport.js';
 import { IntervalLog, type Logger } from './logger.js';
@@ -195,6 +195,7 @@ export class Client extends EventEmitter<ClientEvents> {
   private readonly errorLog: IntervalLog;
   private readonly rejectLog: IntervalLog;
   private readonly invalidLog: IntervalLog;
+  private readonly batchRejectLog: IntervalLog;
   private readonly counters = {
     sent: 0,
     rejected: 0,
@@ -291,6 +292,14 @@ export class Client extends EventEmitter<ClientEvents> {
         this.log.warn(
           { rejected: count, total: this.counters.rejected },
           `TSD refused ${count} point(s): ${sample ?? ''}`,
+        ),
+      o.logIntervalMs,
+    );
+    this.batchRejectLog = new IntervalLog(
+      (count, sample) =>
+        this.log.error(
+          { rejected: count },
+          `TSD refused batches of ${count} point(s) for good: ${sample ?? ''}`,
         ),
       o.logIntervalMs,
     );
@@ -519,20 +528,26 @@ export class Client extends EventEmitter<ClientEvents> {
         message: `a point must be an object, got ${point === null ? 'null' : typeof point}`,
       };
     }
-    const tags = point.tags;
-    const host =
-      this.o.hostTag !== undefined && tags !== null && typeof tags === 'object' && tags.host === undefined
-        ? this.o.hostTag
-        : undefined;
-    let error =
-      host !== undefined && this.hostLeavesNoRoom
-        ? validatePoint({ ...point, tags: { ...tags, host } }, this.validation)
-        : validatePoint(point, host === undefined ? this.validation : this.validationWithHost);
-    if (error !== undefined && host !== undefined) {
-      // Re-check with the host tag in place so the message counts tags the way the TSD would.
-      error = validatePoint({ ...point, tags: { ...tags, host } }, this.validation) ?? error;
+    try {
+      const tags = point.tags;
+      const host =
+        this.o.hostTag !== undefined && tags !== null && typeof tags === 'object' && tags.host === undefined
+          ? this.o.hostTag
+          : undefined;
+      let error =
+        host !== undefined && this.hostLeavesNoRoom
+          ? validatePoint({ ...point, tags: { ...tags, host } }, this.validation)
+          : validatePoint(point, host === undefined ? this.validation : this.validationWithHost);
+      if (error !== undefined && host !== undefined) {
+        // Re-check with the host tag in place so the message counts tags the way the TSD would.
+        error = validatePoint({ ...point, tags: { ...tags, host } }, this.validation) ?? error;
+      }
+      return error ?? host;
+    } catch (err) {
+      // Input no validator expects (an object whose toString throws, a getter that throws):
+      // still an invalid point, never an exception out of send().
+      return { code: 'invalid_value', message: `not a valid point: ${describeCause(err)}` };
     }
-    return error ?? host;
   }
 
   /** A telnet line (credentials included, newline not) longer than the TSD takes. */
@@ -733,7 +748,7 @@ export class Client extends EventEmitter<ClientEvents> {
         this.counters.abandoned += n;
       } else {
         this.counters.rejected += n;
-        this.log.error({ points: n, status: error.status }, redactText(error.message, this.o.secrets));
+        this.batchRejectLog.record(n, redactText(error.message, this.o.secrets));
         this.emit('rejected', { host: error.host ?? '', count: n, errors: [], error });
       }
       if (owner) this.settleOwner(owner, 0, error.code === 'closed' ? 0 : n, [], error, n);
@@ -877,6 +892,7 @@ export class Client extends EventEmitter<ClientEvents> {
     this.errorLog.flush();
     this.rejectLog.flush();
     this.invalidLog.flush();
+    this.batchRejectLog.flush();
     const total = this.counters.abandoned;
     if (total > 0) this.log.warn({ abandoned: total }, `closed with ${total} points undelivered`);
     return { ok: flushed.ok && total === 0, abandoned: total };

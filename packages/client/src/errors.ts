@@ -56,5 +56,9 @@ export function describeCause(cause: unknown): string {
     const text = cause.message || cause.name;
     return typeof code === 'string' && !text.includes(code) ? `${code}: ${text}` : text;
   }
-  return String(cause);
+  try {
+    return String(cause);
+  } catch {
+    return typeof cause;
+  }
 }
