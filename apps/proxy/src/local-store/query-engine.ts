@@ -228,7 +228,7 @@ function groupTags(members: Span[]): { tags: Record<string, string>; aggregateTa
 }
 
 /** A span as the aggregation sees it: a range of columns; `ints` null means all floats. */
-interface Columns {
+export interface Columns {
   t: Float64Array;
   v: Float64Array;
   ints: Uint8Array | null;
@@ -367,7 +367,7 @@ function downsample(
 const Reducer = { Sum: 0, Avg: 1, Count: 2, Min: 3, Max: 4, First: 5, Last: 6 } as const;
 type Reducer = (typeof Reducer)[keyof typeof Reducer];
 
-const FAST_REDUCERS: Record<string, Reducer | undefined> = {
+export const FAST_REDUCERS: Readonly<Record<string, Reducer | undefined>> = {
   sum: Reducer.Sum,
   zimsum: Reducer.Sum,
   pfsum: Reducer.Sum,
@@ -381,7 +381,7 @@ const FAST_REDUCERS: Record<string, Reducer | undefined> = {
   last: Reducer.Last,
 };
 
-function reduceBuckets(
+export function reduceBuckets(
   kind: Reducer,
   t: Float64Array,
   v: Float64Array,
@@ -396,7 +396,9 @@ function reduceBuckets(
   let ts = t[from]!;
   let bucket = ts - (ts % interval);
   let end = bucket + interval;
-  let acc = v[from]!;
+  // Sum and Avg start from 0 like runDouble, so a lone -0 comes out as 0.
+  const zero = kind === Reducer.Sum || kind === Reducer.Avg ? 0 : -0;
+  let acc = zero + v[from]!;
   let count = 1;
   for (let i = from + 1; i < to; i++) {
     ts = t[i]!;
@@ -407,7 +409,7 @@ function reduceBuckets(
       n++;
       bucket = ts - (ts % interval);
       end = bucket + interval;
-      acc = x;
+      acc = zero + x;
       count = 1;
       continue;
     }
@@ -441,7 +443,7 @@ function finishBucket(kind: Reducer, acc: number, count: number): number {
   return acc;
 }
 
-function reduceBucketsWith(
+export function reduceBucketsWith(
   agg: Aggregator,
   t: Float64Array,
   v: Float64Array,
@@ -573,7 +575,7 @@ class PointBuilder implements PointColumns {
  * timestamp (all spans sharing it advance together), makes it current and emits one value at
  * it, gathered from every span that has a current point.
  */
-function aggregate(
+export function aggregate(
   spans: Columns[],
   agg: Aggregator,
   isRate: boolean,
@@ -581,9 +583,10 @@ function aggregate(
   endTime: number,
   outStart: number,
   outEnd: number,
+  allowAlignedPath = true,
 ): PointColumns {
   const k = spans.length;
-  const aligned = alignedStarts(spans, startTime);
+  const aligned = allowAlignedPath ? alignedStarts(spans, startTime) : undefined;
   if (aligned !== undefined) return aggregateAligned(spans, aligned, agg, isRate, endTime, outStart, outEnd);
   const pos = new Int32Array(k); // next index to load
   const curT = new Float64Array(k);

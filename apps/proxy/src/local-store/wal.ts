@@ -210,6 +210,8 @@ export class WriteAheadLog<B> {
 
   private async flushLoop(): Promise<void> {
     try {
+      // Let every write issued in the same tick join the first record.
+      await Promise.resolve();
       while (this.queue.length > 0) {
         // 'always' gives every write its own fsync; otherwise one record takes all that queued.
         const items = this.options.fsync === 'always' ? this.queue.splice(0, 1) : this.queue.splice(0);
