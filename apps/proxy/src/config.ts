@@ -13,8 +13,8 @@ import { z } from 'zod';
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** `1500`, `"1500"`, `"30s"`, `"10m"` -> milliseconds, within [min, max]. */
-function duration(min: number, max: number) {
+/** `1500`, `"1500"`, `"30s"`, `"10m"` -> milliseconds, within [min, max] (and 0 when `zeroAllowed`: "off"). */
+function duration(min: number, max: number, zeroAllowed = false) {
   return z.union([z.number(), z.string()]).transform((v, ctx) => {
     let ms: number;
     if (typeof v === 'number') ms = v;
@@ -29,8 +29,10 @@ function duration(min: number, max: number) {
       }
       ms = Number(m[1]) * UNIT_MS[m[2] ?? 'ms']!;
     }
+    if (zeroAllowed && ms === 0) return 0;
     if (!Number.isFinite(ms) || ms < min || ms > max) {
-      ctx.addIssue({ code: 'custom', message: `must be between ${min} ms and ${max} ms; got ${ms} ms` });
+      const range = `between ${min} ms and ${max} ms${zeroAllowed ? ' (or 0)' : ''}`;
+      ctx.addIssue({ code: 'custom', message: `must be ${range}; got ${ms} ms` });
       return z.NEVER;
     }
     return Math.round(ms);
@@ -38,7 +40,11 @@ function duration(min: number, max: number) {
 }
 
 const intFrom = (min: number, max: number) =>
-  z.coerce.number({ error: 'expected a number' }).int('expected an integer').min(min).max(max);
+  z.coerce
+    .number({ error: (issue) => (issue.code === 'invalid_type' ? 'expected a number' : undefined) })
+    .int('expected an integer')
+    .min(min, `must be >= ${min}`)
+    .max(max, `must be <= ${max}`);
 const port = intFrom(0, 65535);
 const bool = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
@@ -212,7 +218,7 @@ const schema = z.strictObject({
       /** Longest telnet line in bytes (OpenTSDB: 1024). */
       maxLineLength: intFrom(16, 16 * 1024 * 1024).default(1024),
       /** A connection that sends nothing this long is closed. 0 = never. */
-      idleTimeoutMs: z.union([z.literal(0), duration(100, 86_400_000)]).default(300_000),
+      idleTimeoutMs: duration(100, 86_400_000, true).default(300_000),
       /** Largest HTTP request body, compressed and decompressed. */
       maxBodyBytes: intFrom(1024, 1024 * 1024 * 1024).default(16 * 1024 * 1024),
       /** Points per second per principal (per source IP without authentication); 0 = unlimited. */
@@ -237,7 +243,7 @@ const schema = z.strictObject({
   selfMetrics: z
     .strictObject({
       /** Write the proxy's own counters into the backend this often; 0 = off. */
-      intervalMs: z.union([z.literal(0), duration(1000, 86_400_000)]).default(0),
+      intervalMs: duration(1000, 86_400_000, true).default(0),
       prefix: z.string().min(1).default('proxy'),
       tags: tagMap.default({ host: hostname() }),
     })
@@ -329,7 +335,12 @@ function formatIssues(issues: readonly z.core.$ZodIssue[]): string[] {
  * Validates a configuration object (a parsed file, or what a program passes to `startProxy`).
  * Does not read secret files: see `loadConfig` / `resolveSecrets`.
  */
-export function parseConfig(raw: unknown): ConfigResult {
+export interface ParseOptions {
+  /** The caller brings its own backend (`startProxy(config, { backend })`): `backend` is not checked. */
+  backendProvided?: boolean;
+}
+
+export function parseConfig(raw: unknown, options: ParseOptions = {}): ConfigResult {
   if (raw !== undefined && !isPlain(raw)) return { ok: false, errors: ['(config): expected an object'] };
   const r = schema.safeParse(raw ?? {});
   if (!r.success) return { ok: false, errors: formatIssues(r.error.issues) };
@@ -348,10 +359,10 @@ export function parseConfig(raw: unknown): ConfigResult {
       https: withHost(c.listeners.https),
     },
   };
-  return crossCheck(config);
+  return crossCheck(config, options);
 }
 
-function crossCheck(c: ProxyConfig): ConfigResult {
+function crossCheck(c: ProxyConfig, options: ParseOptions): ConfigResult {
   const errors: string[] = [];
   const warnings: string[] = [];
   const l = c.listeners;
@@ -403,7 +414,7 @@ function crossCheck(c: ProxyConfig): ConfigResult {
   if (c.auth.mode === 'mock') {
     warnings.push(`auth: mode mock (${c.auth.mock.allow ? 'allow-all' : 'deny-all'}); for tests only`);
   }
-  if (c.backend.type === 'forward') {
+  if (c.backend.type === 'forward' && options.backendProvided !== true) {
     const f = c.backend.forward;
     if (f.targets.length === 0) {
       errors.push('backend.forward.targets: at least one target is required (e.g. telnet://tsd:4242)');
@@ -427,7 +438,11 @@ function crossCheck(c: ProxyConfig): ConfigResult {
       if (k !== 'http' && k !== 'https') errors.push('backend.forward.readUrl: must be an http(s):// URL');
     }
   }
-  if (c.backend.type === 'local' && c.backend.local.dataDir === undefined) {
+  if (
+    c.backend.type === 'local' &&
+    c.backend.local.dataDir === undefined &&
+    options.backendProvided !== true
+  ) {
     errors.push('backend.local.dataDir: the local backend needs a data directory');
   }
   const forced = [c.auth.django.forcedTags, c.auth.mock.forcedTags, c.selfMetrics.tags];
@@ -472,10 +487,9 @@ export function targetKind(url: string): 'telnet' | 'tls' | 'http' | 'https' | u
 export function redactTarget(url: string): string {
   try {
     const u = new URL(url);
-    if (u.username !== '' || u.password !== '') {
-      u.username = u.username === '' ? '' : '***';
-      u.password = u.password === '' ? '' : '***';
-    }
+    if (u.username === '' && u.password === '') return url;
+    u.username = u.username === '' ? '' : '***';
+    u.password = u.password === '' ? '' : '***';
     return u.toString();
   } catch {
     return '(unparseable URL)';
@@ -608,11 +622,15 @@ export async function loadConfig(input: LoadConfigInput = {}): Promise<ConfigRes
 }
 
 /** For programs: reads the secret files a configuration object names, then validates it. */
-export async function resolveConfig(raw: unknown, read: ReadText = readText): Promise<ConfigResult> {
+export async function resolveConfig(
+  raw: unknown,
+  options: ParseOptions = {},
+  read: ReadText = readText,
+): Promise<ConfigResult> {
   if (raw !== undefined && !isPlain(raw)) return { ok: false, errors: ['(config): expected an object'] };
   const layer = structuredClone((raw ?? {}) as Layer);
   const errors: string[] = [];
   await resolveSecretFiles(layer, errors, read);
   if (errors.length > 0) return { ok: false, errors };
-  return parseConfig(layer);
+  return parseConfig(layer, options);
 }

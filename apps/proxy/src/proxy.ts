@@ -68,7 +68,7 @@ export async function startProxy(
   input: ProxyConfigInput | ProxyConfig,
   options: StartProxyOptions = {},
 ): Promise<ProxyHandle> {
-  const resolved = await resolveConfig(input);
+  const resolved = await resolveConfig(input, { backendProvided: options.backend !== undefined });
   if (!resolved.ok) throw new ProxyConfigError(resolved.errors);
   const config = resolved.config;
   const logger = options.logger ?? silentLogger;

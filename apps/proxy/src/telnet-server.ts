@@ -149,7 +149,8 @@ class TelnetConnection {
   #failedAt = 0;
 
   #authWaiting = false;
-  readonly #lines: string[] = [];
+  /** Lines held while an authentication is under way; a number stands for an oversize line. */
+  readonly #lines: Array<string | number> = [];
   #lineAt = 0;
   readonly #chunks: Buffer[] = [];
   #paused = false;
@@ -169,14 +170,8 @@ class TelnetConnection {
     this.#framer = new LineFramer({
       maxLineLength: ctx.config.limits.maxLineLength,
       onLine: (line) => this.#onLine(line),
-      onOversize: (length) => {
-        this.#ctx.metrics.telnetLines++;
-        this.#reject({
-          reason: 'line_too_long',
-          message: `line of ${length} bytes`,
-          telnet: telnetPutError(lineTooLongError(length, ctx.config.limits.maxLineLength)),
-        });
-      },
+      // Its reply keeps its place among the other lines' (which may wait for authentication).
+      onOversize: (length) => this.#onLine(length),
     });
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
@@ -298,7 +293,7 @@ class TelnetConnection {
     this.#notifyShutdown();
   }
 
-  #onLine(line: string): void {
+  #onLine(line: string | number): void {
     if (this.#exiting) return;
     if (this.#authWaiting || this.#lineAt < this.#lines.length) {
       this.#lines.push(line);
@@ -307,8 +302,16 @@ class TelnetConnection {
     this.#handleLine(line);
   }
 
-  #handleLine(line: string): void {
+  #handleLine(line: string | number): void {
     this.#ctx.metrics.telnetLines++;
+    if (typeof line === 'number') {
+      this.#reject({
+        reason: 'line_too_long',
+        message: `line of ${line} bytes`,
+        telnet: telnetPutError(lineTooLongError(line, this.#ctx.config.limits.maxLineLength)),
+      });
+      return;
+    }
     if (
       line.length > 4 &&
       line.charCodeAt(0) === 112 && // p
