@@ -18,13 +18,19 @@ export function keyFromSlice(s: string, start: number, end: number, hash: number
   const length = end - start;
   const slot = (Math.imul(hash, 0x9e3779b1) >>> 22) & ~1;
   let key = cache[slot]!;
-  if (key.length === length && s.startsWith(key, start)) return key;
+  if (key.length === length && sameText(key, s, start, length)) return key;
   key = cache[slot + 1]!;
-  if (key.length === length && s.startsWith(key, start)) return key;
+  if (key.length === length && sameText(key, s, start, length)) return key;
   key = internalize(s.slice(start, end));
   cache[slot + 1] = cache[slot]!;
   cache[slot] = key;
   return key;
+}
+
+// Keys are short: an inlined loop beats a call into String.prototype.startsWith.
+function sameText(key: string, s: string, start: number, length: number): boolean {
+  for (let j = 0; j < length; j++) if (key.charCodeAt(j) !== s.charCodeAt(start + j)) return false;
+  return true;
 }
 
 function internalize(key: string): string {

@@ -86,6 +86,62 @@ function notAString(line: unknown): PointResult {
 const keys: string[] = [];
 const values: string[] = [];
 
+// Lines from one source name their tags in the same order every time (`host dc cpu ...`). The
+// sorted order of each key sequence seen recently is remembered, so most lines are ordered by
+// comparing interned keys by identity instead of sorting strings. Bounded: 64 slots.
+interface OrderEntry {
+  keys: string[];
+  order: number[];
+}
+const ORDER_SLOTS = 63;
+const orderCache: Array<OrderEntry | undefined> = new Array<OrderEntry | undefined>(ORDER_SLOTS + 1);
+/** More tags than any sane line has: such lines are left to the rules. */
+const MAX_SCANNED_TAGS = 256;
+
+/**
+ * Indices of `keys[0..count)` in ascending key order, duplicates with the same value dropped, or
+ * undefined when a key repeats with another value (the rules report that).
+ */
+function sortedOrder(count: number, signature: number): number[] | undefined {
+  const slot = (signature ^ count) & ORDER_SLOTS;
+  const cached = orderCache[slot];
+  if (cached !== undefined && cached.keys.length === count) {
+    const cachedKeys = cached.keys;
+    let same = true;
+    for (let k = 0; k < count; k++) {
+      if (cachedKeys[k] !== keys[k]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return cached.order;
+  }
+  const order: number[] = [];
+  let duplicates = false;
+  for (let k = 0; k < count; k++) {
+    const key = keys[k]!;
+    let at = order.length;
+    let duplicate = false;
+    for (let j = 0; j < order.length; j++) {
+      const existing = keys[order[j]!]!;
+      if (existing === key) {
+        if (values[order[j]!] !== values[k]) return undefined;
+        duplicate = true;
+        break;
+      }
+      if (key < existing && at === order.length) at = j;
+    }
+    if (duplicate) {
+      duplicates = true;
+      continue;
+    }
+    order.splice(at, 0, k);
+  }
+  // A sequence with a repeated key is not remembered: next time its values may differ.
+  if (!duplicates) orderCache[slot] = { keys: keys.slice(0, count), order };
+  return order;
+}
+
 // Powers of ten that are exact doubles: digits / 10^k is then correctly rounded (Clinger's fast path).
 const POW10 = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
@@ -227,9 +283,9 @@ export function scan(
   }
   const valueText = s.slice(valueStart, i);
 
-  // Tags, kept sorted by insertion as they arrive (there are few).
+  // Tags, in arrival order first; sorted below.
   let count = 0;
-  const maxTags = opts.maxTags;
+  let signature = 0;
   while (i < end) {
     c = s.charCodeAt(i);
     if (isBlank(c, loose)) {
@@ -266,32 +322,21 @@ export function scan(
       }
     }
     if (i === tagValueStart) return undefined;
-    const tagValue = s.slice(tagValueStart, i);
-
-    let at = count;
-    let duplicate = false;
-    for (let k = 0; k < count; k++) {
-      const existing = keys[k]!;
-      if (existing === key) {
-        if (values[k] !== tagValue) return undefined;
-        duplicate = true;
-        break;
-      }
-      if (key < existing && at === count) at = k;
-    }
-    if (duplicate) continue;
-    if (count === maxTags) return undefined;
-    for (let k = count; k > at; k--) {
-      keys[k] = keys[k - 1]!;
-      values[k] = values[k - 1]!;
-    }
-    keys[at] = key;
-    values[at] = tagValue;
+    if (count === MAX_SCANNED_TAGS) return undefined;
+    keys[count] = key;
+    values[count] = s.slice(tagValueStart, i);
     count++;
+    signature = (Math.imul(signature, 0x01000193) ^ hash) | 0;
   }
-  if (count === 0 && !opts.tagsOptional) return undefined;
 
+  const order = sortedOrder(count, signature);
+  if (order === undefined) return undefined;
+  const n = order.length;
+  if (n > opts.maxTags || (n === 0 && !opts.tagsOptional)) return undefined;
   const tags: Tags = {};
-  for (let k = 0; k < count; k++) tags[keys[k]!] = values[k]!;
+  for (let k = 0; k < n; k++) {
+    const at = order[k]!;
+    tags[keys[at]!] = values[at]!;
+  }
   return { metric, timestamp, value, tags, valueText };
 }
