@@ -6,7 +6,7 @@
  *   npx tsx --conditions=@otsdb/source apps/proxy/bench/query.ts [--hosts 100] [--runs 20]
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import type { DataPoint } from '@otsdb/protocol';
 import { openLocalStore } from '../src/local-store/index.js';
@@ -94,12 +94,16 @@ async function main(): Promise<void> {
       }),
     );
     const times: number[] = [];
+    const cpuTimes: number[] = [];
     let groups = 0;
     let bytes = 0;
     for (let i = 0; i < RUNS; i++) {
+      const c0 = process.cpuUsage();
       const q0 = performance.now();
       const res = await store.handleRead({ method: 'POST', path: '/api/query', search: '', body });
       times.push(performance.now() - q0);
+      const c = process.cpuUsage(c0);
+      cpuTimes.push((c.user + c.system) / 1000);
       if (res.status !== 200) throw new Error(res.body);
       if (i === 0) {
         const parsed = JSON.parse(res.body) as { dps: Record<string, number> }[];
@@ -112,8 +116,9 @@ async function main(): Promise<void> {
       }
     }
     times.sort((a, b) => a - b);
+    cpuTimes.sort((a, b) => a - b);
     console.log(
-      `query ms over ${RUNS} runs: p50 ${percentile(times, 50).toFixed(1)}  p95 ${percentile(times, 95).toFixed(1)}  min ${times[0]!.toFixed(1)}`,
+      `query ms over ${RUNS} runs: p50 ${percentile(times, 50).toFixed(1)}  p95 ${percentile(times, 95).toFixed(1)}  min ${times[0]!.toFixed(1)}  (CPU ms p50 ${percentile(cpuTimes, 50).toFixed(1)}; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores)`,
     );
     await store.close();
 

@@ -157,10 +157,24 @@ function selectSeries(store: SeriesStore, sub: SubQuery, scanStart: number, scan
         if (!store.tagvUids.has(v)) return { ok: false, error: noSuchName('tagv', v) };
     }
   }
-  const candidates = store.seriesOfMetric(metric);
-  if (candidates === undefined) return { ok: true, spans };
+  const ofMetric = store.seriesOfMetric(metric);
+  if (ofMetric === undefined) return { ok: true, spans };
+  // A literal_or filter names its values: start from the smallest such set of series (values of
+  // one key never share a series, so the union has no duplicates).
+  let candidates: Iterable<Series> = ofMetric;
+  let size = ofMetric.size;
+  for (const f of sub.filters) {
+    if (f.type !== 'literal_or' || f.literals === undefined) continue;
+    const sets = f.literals.map((v) => store.seriesWithTag(f.tagk, v));
+    const total = sets.reduce((n, set) => n + (set?.size ?? 0), 0);
+    if (total < size) {
+      size = total;
+      candidates = sets.flatMap((set) => (set === undefined ? [] : [...set]));
+    }
+  }
   const filterKeys = new Set(sub.filters.map((f) => f.tagk));
   for (const s of candidates) {
+    if (s.metric !== metric) continue;
     if (sub.explicitTags) {
       if (s.tagKeys.length !== filterKeys.size) continue;
       if (!s.tagKeys.every((k) => filterKeys.has(k))) continue;
@@ -407,7 +421,8 @@ export function reduceBuckets(
       outT[n] = bucket;
       outV[n] = finishBucket(kind, acc, count);
       n++;
-      bucket = ts - (ts % interval);
+      // Usually the next bucket follows directly; `%` on doubles (fmod) is slow enough to matter.
+      bucket = ts < end + interval ? end : ts - (ts % interval);
       end = bucket + interval;
       acc = zero + x;
       count = 1;

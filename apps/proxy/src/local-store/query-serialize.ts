@@ -40,11 +40,10 @@ function dpsJson(group: ResultGroup, ms: boolean, arrays: boolean): string {
     const ts = ms ? t[i]! : Math.trunc(t[i]! / 1000);
     const value = v[i]!;
     let text: string;
-    if (isInt[i] === 1) text = javaLongToString(value);
-    else if (Number.isNaN(value)) text = nullFill ? 'null' : '"NaN"';
-    else if (value === Number.POSITIVE_INFINITY || value === Number.NEGATIVE_INFINITY) {
-      text = '"' + javaDoubleToString(value) + '"';
-    } else text = javaDoubleToString(value);
+    if (Number.isNaN(value)) text = nullFill ? 'null' : '"NaN"';
+    else if (!Number.isFinite(value)) text = '"' + javaDoubleToString(value) + '"';
+    else if (isInt[i] === 1) text = javaLongToString(value);
+    else text = javaDoubleToString(value);
     if (i > 0) out += ',';
     out += arrays ? '[' + ts + ',' + text + ']' : '"' + ts + '":' + text;
   }

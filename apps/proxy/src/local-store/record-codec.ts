@@ -167,12 +167,19 @@ export function decodeRecord(payload: Uint8Array): DecodedRecord {
   const v = new Float64Array(n);
   const isInt = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
-    const b = payload[pos];
-    if (b !== undefined && b < 0x80) {
-      localIds[i] = b;
+    // Local ids below 16384 take one or two bytes: read those inline (the replay hot loop).
+    const b0 = payload[pos]!;
+    if (b0 < 0x80) {
+      localIds[i] = b0;
       pos++;
     } else {
-      localIds[i] = varint();
+      const b1 = payload[pos + 1];
+      if (b1 !== undefined && b1 < 0x80) {
+        localIds[i] = (b0 & 0x7f) | (b1 << 7);
+        pos += 2;
+      } else {
+        localIds[i] = varint();
+      }
     }
     if (pos + 17 > len) throw new RecordFormatError('point runs past the record');
     t[i] = view.getFloat64(pos, true);
