@@ -5,8 +5,9 @@
  * becomes a 500 envelope, bad input a 4xx one.
  */
 import { hostname } from 'node:os';
+import { errorEnvelope } from '@otsdb/protocol';
 import { aggregatorNames } from './aggregators.js';
-import { type ApiError, ApiErrorSignal, apiError, errorEnvelope } from './api-error.js';
+import { type ApiError, ApiErrorSignal, apiError } from './api-error.js';
 import { handleLastPoint } from './last-point.js';
 import { handleLookup } from './lookup.js';
 import { executeQuery } from './query-engine.js';

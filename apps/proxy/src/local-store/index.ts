@@ -1,4 +1,3 @@
-export { errorEnvelope } from './api-error.js';
 export type { ReadRequest, ReadResponse } from './http-api.js';
 export type { LocalStore, LocalStoreOptions, LocalStoreStats, WriteResult } from './store.js';
 export { LocalStoreConfigError, openLocalStore } from './store.js';
