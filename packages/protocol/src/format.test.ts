@@ -30,6 +30,23 @@ describe('formatPutLine / formatCollectorLine', () => {
     expect(formatPutLine({ ...base, tags })).toBe('put sys.cpu.user 1356998400 42 host=a');
   });
 
+  it('never writes keys that Object.prototype pollution would add', () => {
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.polluted = 'x';
+    try {
+      expect(formatPutLine({ ...base, tags: { host: 'a' } })).toBe('put sys.cpu.user 1356998400 42 host=a');
+    } finally {
+      delete proto.polluted;
+    }
+  });
+
+  it('handles tags without a prototype', () => {
+    const tags = Object.create(null) as Record<string, string>;
+    tags.b = '2';
+    tags.a = '1';
+    expect(formatPutLine({ ...base, tags })).toBe('put sys.cpu.user 1356998400 42 a=1 b=2');
+  });
+
   it("does not reorder or change the caller's tags", () => {
     const tags = { z: '1', a: '2' };
     formatPutLine({ ...base, tags });

@@ -25,18 +25,29 @@ export function formatPutLine(point: DataPoint): string {
 
 /**
  * ` k1=v1 k2=v2` in ascending key order. Parsed points already hold their tags in that order, so
- * the common case is one pass over the keys without allocating; any other order (or an inherited
- * key, which is never written) takes the sorting path.
+ * the common case is one pass over the keys without allocating; any other order takes the sorting
+ * path. Only own keys are written: an object with another prototype, or an `Object.prototype` with
+ * enumerable properties (prototype pollution), also goes the slow, `Object.keys` way.
  */
 function formatTags(tags: Tags): string {
+  if (!plainOwnKeysOnly(tags)) return formatTagsSorted(tags);
   let out = '';
   let previous = '';
   for (const k in tags) {
-    if (k < previous || !Object.hasOwn(tags, k)) return formatTagsSorted(tags);
+    if (k < previous) return formatTagsSorted(tags);
     previous = k;
     out += ' ' + k + '=' + tags[k];
   }
   return out;
+}
+
+/** Whether `for...in` over `o` visits exactly its own enumerable keys. */
+export function plainOwnKeysOnly(o: object): boolean {
+  const proto: unknown = Object.getPrototypeOf(o);
+  if (proto === null) return true;
+  if (proto !== Object.prototype) return false;
+  for (const _ in Object.prototype) return false;
+  return true;
 }
 
 function formatTagsSorted(tags: Tags): string {

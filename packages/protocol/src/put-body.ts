@@ -2,6 +2,7 @@ import { checkAddPoint, sortedTags, type TagEntries } from './add-point-rules.js
 import { firstIllegalChar } from './charset.js';
 import type { DataPoint, Tags } from './data-point.js';
 import { type PointError, ProtocolError } from './errors.js';
+import { plainOwnKeysOnly } from './format.js';
 import { javaHashMapOrder } from './java-map.js';
 import { JsonReader, JsonSyntaxError } from './json-reader.js';
 import { type ProtocolOptions, type ResolvedOptions, resolveOptions } from './options.js';
@@ -491,11 +492,12 @@ function quote(s: string): string {
 }
 
 function jsonTags(tags: Tags): string {
+  if (!plainOwnKeysOnly(tags)) return jsonTagsSorted(tags);
   let out = '';
   let previous = '';
   let first = true;
   for (const k in tags) {
-    if (k < previous || !Object.hasOwn(tags, k)) return jsonTagsSorted(tags);
+    if (k < previous) return jsonTagsSorted(tags);
     out += (first ? '' : ',') + quote(k) + ':' + quote(tags[k]!);
     previous = k;
     first = false;
