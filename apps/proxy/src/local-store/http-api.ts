@@ -10,7 +10,7 @@ import { aggregatorNames } from './aggregators.js';
 import { type ApiError, ApiErrorSignal, apiError } from './api-error.js';
 import { handleLastPoint } from './last-point.js';
 import { handleLookup } from './lookup.js';
-import { executeQuery } from './query-engine.js';
+import { executeQuery, type QueryLimits } from './query-engine.js';
 import { parseQueryBody, parseQueryString, validateQuery } from './query-parse.js';
 import { serializeQueryResults } from './query-serialize.js';
 import type { SeriesStore } from './series-store.js';
@@ -33,6 +33,7 @@ export interface ReadResponse {
 export interface ReadContext {
   readonly series: SeriesStore;
   readonly now: () => number;
+  readonly limits: QueryLimits;
 }
 
 /** What a handler returns: a JSON body for 200, or an error for the envelope. */
@@ -103,7 +104,7 @@ function route(ctx: ReadContext, req: ReadRequest): HandlerResult {
       }
       const raw = method === 'POST' ? parseQueryBody(body) : parseQueryString(params);
       const query = validateQuery(raw, now);
-      const outcome = executeQuery(ctx.series, query);
+      const outcome = executeQuery(ctx.series, query, ctx.limits);
       if (!outcome.ok) return outcome;
       return { ok: true, json: serializeQueryResults(query, outcome.groups) };
     }

@@ -81,10 +81,28 @@ export function scanWindow(startMs: number, endMs: number, ds: DownsampleSpec | 
   return [scanStart * 1000, scanEnd * 1000];
 }
 
-export function executeQuery(store: SeriesStore, query: TimeSeriesQuery): QueryOutcome {
+/** Work bounds that keep one query from monopolising the event loop. */
+export interface QueryLimits {
+  /**
+   * Interpolation steps (points x series) allowed for one group whose series do not share
+   * timestamps: every output point there costs one step per series, so 1,000 unaligned raw
+   * series over a day of 15 s data would be 5.8e9 steps. Above it the query is refused with a
+   * hint to downsample. Aligned groups (any downsampled query, series written in step) never
+   * count against it.
+   */
+  readonly maxInterpolationSteps: number;
+}
+
+export const DEFAULT_QUERY_LIMITS: QueryLimits = { maxInterpolationSteps: 200_000_000 };
+
+export function executeQuery(
+  store: SeriesStore,
+  query: TimeSeriesQuery,
+  limits: QueryLimits = DEFAULT_QUERY_LIMITS,
+): QueryOutcome {
   const groups: ResultGroup[] = [];
   for (const sub of query.queries) {
-    const r = executeSubQuery(store, query, sub);
+    const r = executeSubQuery(store, query, sub, limits);
     if (!r.ok) return r;
     for (const g of r.groups) groups.push(g);
   }
@@ -97,7 +115,12 @@ interface Span {
   readonly to: number;
 }
 
-function executeSubQuery(store: SeriesStore, query: TimeSeriesQuery, sub: SubQuery): QueryOutcome {
+function executeSubQuery(
+  store: SeriesStore,
+  query: TimeSeriesQuery,
+  sub: SubQuery,
+  limits: QueryLimits,
+): QueryOutcome {
   const [scanStart, scanEnd] = scanWindow(query.startMs, query.endMs, sub.downsample);
   const selected = selectSeries(store, sub, scanStart, scanEnd);
   if (!selected.ok) return selected;
@@ -106,7 +129,7 @@ function executeSubQuery(store: SeriesStore, query: TimeSeriesQuery, sub: SubQue
   const groupSpans = groupBy(store, sub, spans);
   const groups: ResultGroup[] = [];
   for (const members of groupSpans) {
-    const points = aggregateGroup(members, sub, scanStart, scanEnd, query.startMs, query.endMs);
+    const points = aggregateGroup(members, sub, scanStart, scanEnd, query.startMs, query.endMs, limits);
     if (!points.ok) return points;
     const { tags, aggregateTags } = groupTags(members);
     groups.push({
@@ -259,6 +282,7 @@ function aggregateGroup(
   scanEnd: number,
   queryStart: number,
   queryEnd: number,
+  limits: QueryLimits,
 ): GroupOutcome {
   const inputs: Columns[] = [];
   for (const span of members) {
@@ -277,9 +301,30 @@ function aggregateGroup(
     if (sub.rate) cols = rate(cols, sub.rateOptions ?? DEFAULT_RATE_OPTIONS);
     inputs.push(cols);
   }
+  const aligned = alignedStarts(inputs, scanStart);
+  if (aligned !== undefined) {
+    return {
+      ok: true,
+      points: aggregateAligned(inputs, aligned, sub.aggregator, sub.rate, scanEnd, queryStart, queryEnd),
+    };
+  }
+  let points = 0;
+  for (const c of inputs) points += c.to - c.from;
+  const steps = points * inputs.length;
+  if (steps > limits.maxInterpolationSteps) {
+    return {
+      ok: false,
+      error: apiError(
+        400,
+        `Query too expensive: ${inputs.length} series with ${points} points that do not share timestamps ` +
+          `would need ${steps} interpolation steps (limit ${limits.maxInterpolationSteps}); ` +
+          'add a downsampler such as 1m-avg, or narrow the filters',
+      ),
+    };
+  }
   return {
     ok: true,
-    points: aggregate(inputs, sub.aggregator, sub.rate, scanStart, scanEnd, queryStart, queryEnd),
+    points: aggregate(inputs, sub.aggregator, sub.rate, scanStart, scanEnd, queryStart, queryEnd, false),
   };
 }
 

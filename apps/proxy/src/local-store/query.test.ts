@@ -635,3 +635,25 @@ describe('errors', () => {
     expect((r.json as { error: { message: string } }).error.message).toBe(message);
   });
 });
+
+describe('work limits', () => {
+  it('refuses to interpolate more than maxInterpolationSteps, and says how to fix it', async () => {
+    // Three series at different offsets: 6 points x 3 series = 18 interpolation steps.
+    const h = await harness({ maxInterpolationSteps: 10 });
+    await h.write([
+      pt('m', 0, 1, { host: 'a' }),
+      pt('m', 10, 1, { host: 'a' }),
+      pt('m', 1, 1, { host: 'b' }),
+      pt('m', 11, 1, { host: 'b' }),
+      pt('m', 2, 1, { host: 'c' }),
+      pt('m', 12, 1, { host: 'c' }),
+    ]);
+    const r = await h.get('/api/query', `?start=${T0}&end=${T0 + 60}&m=sum:m`);
+    expect(r.status).toBe(400);
+    expect((r.json as { error: { message: string } }).error.message).toMatch(
+      /18 interpolation steps.*downsampler/,
+    );
+    // Downsampled onto shared buckets the same data costs nothing to align.
+    expect(await single(h, 'sum:1m-sum:m')).toEqual({ 0: 6 });
+  });
+});

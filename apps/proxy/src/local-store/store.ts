@@ -33,6 +33,11 @@ export interface LocalStoreOptions {
   maxPendingPoints?: number;
   /** How often retention runs. Default 60 s; 0 disables the timer (call enforceRetention). */
   retentionCheckIntervalMs?: number;
+  /**
+   * Largest (points x series) a query may interpolate in one group of series that do not share
+   * timestamps, so one query cannot stall the event loop for minutes. Default 200,000,000.
+   */
+  maxInterpolationSteps?: number;
 }
 
 export interface LocalStoreStats {
@@ -140,6 +145,7 @@ function normalize(o: LocalStoreOptions): Config {
     maxSegmentAgeMs: positive('maxSegmentAgeMs', o.maxSegmentAgeMs, 3_600_000),
     maxPendingPoints: positive('maxPendingPoints', o.maxPendingPoints, 1_000_000),
     retentionCheckIntervalMs: positive('retentionCheckIntervalMs', o.retentionCheckIntervalMs, 60_000, true),
+    maxInterpolationSteps: positive('maxInterpolationSteps', o.maxInterpolationSteps, 200_000_000),
   };
 }
 
@@ -253,7 +259,14 @@ class Store implements LocalStore {
   }
 
   async handleRead(req: ReadRequest): Promise<ReadResponse> {
-    return handleRead({ series: this.series, now: this.config.clock }, req);
+    return handleRead(
+      {
+        series: this.series,
+        now: this.config.clock,
+        limits: { maxInterpolationSteps: this.config.maxInterpolationSteps },
+      },
+      req,
+    );
   }
 
   stats(): LocalStoreStats {
