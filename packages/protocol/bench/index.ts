@@ -80,7 +80,7 @@ const points: DataPoint[] = lines.map((l) => {
   if (!r.ok) throw new Error(`bench line refused: ${l}`);
   return r.point;
 });
-const collectorLines = lines.map((l) => l.slice(4));
+const collectorLines = lines.map((l) => Buffer.from(l.slice(4)).toString('latin1'));
 const batch = 50;
 const bodies: string[] = [];
 for (let i = 0; i + batch <= points.length; i += batch)
