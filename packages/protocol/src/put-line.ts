@@ -81,8 +81,8 @@ function notAString(line: unknown): PointResult {
   };
 }
 
-// Scratch space for one line's tags, kept sorted by key while scanning. Parsing is synchronous
-// and never re-entered, so sharing it avoids two allocations per line.
+// Scratch space for one line's tags in arrival order. Parsing is synchronous and never
+// re-entered, so sharing it avoids two allocations per line.
 const keys: string[] = [];
 const values: string[] = [];
 
