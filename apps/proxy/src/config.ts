@@ -63,10 +63,14 @@ const stringList = z.preprocess(
 const tagMap = z.record(z.string(), z.string());
 const scopes = z.array(z.enum(['write', 'read'])).min(1, 'at least one scope is required');
 
-/** `false` turns a listener off; `true` or an object turns it on. */
+/** `false` turns a listener off; `true` or an object (without `enabled: false`) turns it on. */
 function listener(defaults: { enabled: boolean; port: number }) {
   return z.preprocess(
-    (v) => (typeof v === 'boolean' ? { enabled: v } : v),
+    (v) => {
+      if (typeof v === 'boolean') return { enabled: v };
+      if (isPlain(v) && v.enabled === undefined) return { ...v, enabled: true };
+      return v;
+    },
     z
       .strictObject({
         enabled: bool.default(defaults.enabled),
