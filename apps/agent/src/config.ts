@@ -54,6 +54,7 @@ export const agentConfigSchema = z
     httpApiPath: z.string().min(1).default('/api/put'),
     batchSize: z.number().int().min(1).max(1_000_000).optional(),
     gzip: z.boolean().default(false),
+    batchLinger: seconds('batchLinger').min(0).max(60).default(0.2),
     telnetTimestamps: z.enum(['as-is', 'seconds']).default('as-is'),
     dryRun: z.boolean().default(false),
     reconnectInterval: seconds('reconnectInterval').min(0).default(0),
@@ -137,6 +138,7 @@ export interface AgentConfig {
     http: boolean;
     httpApiPath: string;
     batchSize: number | undefined;
+    batchLingerMs: number;
     gzip: boolean;
     telnetTimestamps: 'as-is' | 'seconds';
     dryRun: boolean;
@@ -295,6 +297,7 @@ export function resolveConfig(input: AgentConfigInput, localHostname: string = h
         http: c.http,
         httpApiPath,
         batchSize: c.batchSize,
+        batchLingerMs: c.batchLinger * 1000,
         gzip: c.gzip,
         telnetTimestamps: c.telnetTimestamps,
         dryRun: c.dryRun,

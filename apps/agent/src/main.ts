@@ -87,6 +87,8 @@ export interface AgentStatus {
     cpuUserMicros: number;
     cpuSystemMicros: number;
     rssBytes: number;
+    heapUsedBytes: number;
+    heapTotalBytes: number;
   };
   reader: { linesCollected: number; linesDropped: number };
   sender: { mode: 'telnet' | 'http' | 'dry-run'; hosts: string[] } & SinkStats;
@@ -195,6 +197,7 @@ export async function runAgent(
 
   const status = (): AgentStatus => {
     const cpu = process.cpuUsage();
+    const memory = process.memoryUsage();
     const collectors: CollectorReport[] = [];
     for (const c of runner?.status() ?? []) {
       const counters = pipeline.counters(c.name) ?? EMPTY_COUNTERS;
@@ -244,7 +247,9 @@ export async function runAgent(
         uptimeSeconds: Math.round((Date.now() - startedAt) / 1000),
         cpuUserMicros: cpu.user,
         cpuSystemMicros: cpu.system,
-        rssBytes: process.memoryUsage.rss(),
+        rssBytes: memory.rss,
+        heapUsedBytes: memory.heapUsed,
+        heapTotalBytes: memory.heapTotal,
       },
       reader: pipeline.totals(),
       sender: {

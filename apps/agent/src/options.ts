@@ -263,6 +263,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     help: 'Most points in one write (HTTP request or telnet burst).',
   },
   {
+    flag: 'batch-linger',
+    key: 'batchLinger',
+    kind: 'number',
+    metavar: 'SEC',
+    group: 'Sending',
+    help: 'Wait up to this long for a fuller batch before writing (fewer writes, a little latency). Default 0.2.',
+  },
+  {
     flag: 'gzip',
     key: 'gzip',
     kind: 'boolean',
