@@ -121,7 +121,7 @@ describe('JsonReader properties', () => {
         const text = parts.join('');
         expect(skipsWhole(text)).toBe(jsonParses(text));
       }),
-      { numRuns: 20000 },
+      { numRuns: 8000 },
     );
   });
 });

@@ -194,7 +194,7 @@ describe('property: the fast scanner and the rule-by-rule reader agree', () => {
         const line = 'put ' + rest;
         expect(parsePutLine(line)).toEqual(applyPutRules(splitWords(line), opts));
       }),
-      { numRuns: 20000 },
+      { numRuns: 8000 },
     );
   });
 
@@ -203,7 +203,7 @@ describe('property: the fast scanner and the rule-by-rule reader agree', () => {
       fc.property(messyLine, (line) => {
         expect(parseCollectorLine(line)).toEqual(applyPutRules(['put', ...splitCollectorWords(line)], opts));
       }),
-      { numRuns: 10000 },
+      { numRuns: 5000 },
     );
   });
 
