@@ -6,7 +6,7 @@ import { LineFramer } from '@otsdb/protocol';
  */
 export class StdinSource {
   readonly done: Promise<void>;
-  private readonly onData: (chunk: Buffer) => void;
+  private readonly onData: (chunk: Buffer | string) => void;
   private finish!: () => void;
 
   constructor(
@@ -19,7 +19,8 @@ export class StdinSource {
     this.done = new Promise((resolve) => {
       this.finish = resolve;
     });
-    this.onData = (chunk) => framer.push(chunk);
+    // A stream in object or string mode (a test's Readable.from, setEncoding) gives strings.
+    this.onData = (chunk) => framer.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
     input.on('data', this.onData);
     let ended = false;
     const end = () => {
