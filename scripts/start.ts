@@ -205,6 +205,7 @@ async function main(): Promise<void> {
       proxy.kill('SIGTERM');
       await exited(proxy);
     }
+    console.log(code === 0 ? 'otsdb local stack stopped' : 'otsdb local stack stopped after an error');
     process.exit(code);
   };
   // Children live in their own process groups: never leave them behind if this launcher dies.
