@@ -128,8 +128,19 @@ function executeSubQuery(
   if (spans.length === 0) return { ok: true, groups: [] };
   const groupSpans = groupBy(store, sub, spans);
   const groups: ResultGroup[] = [];
+  const arena = new ColumnArena();
   for (const members of groupSpans) {
-    const points = aggregateGroup(members, sub, scanStart, scanEnd, query.startMs, query.endMs, limits);
+    arena.reset();
+    const points = aggregateGroup(
+      members,
+      sub,
+      scanStart,
+      scanEnd,
+      query.startMs,
+      query.endMs,
+      limits,
+      arena,
+    );
     if (!points.ok) return points;
     const { tags, aggregateTags } = groupTags(members);
     groups.push({
@@ -264,6 +275,30 @@ function groupTags(members: Span[]): { tags: Record<string, string>; aggregateTa
   return { tags: out, aggregateTags: [...aggregated].sort() };
 }
 
+/**
+ * Scratch space for one group's downsampled/rated columns, handed out as views and reused group
+ * after group: a query allocates a few large buffers instead of two arrays per series.
+ */
+class ColumnArena {
+  private buf = new Float64Array(1 << 15);
+  private used = 0;
+
+  reset(): void {
+    this.used = 0;
+  }
+
+  take(n: number): Float64Array {
+    if (this.used + n > this.buf.length) {
+      // Views already handed out keep the old buffer alive; new ones come from a bigger one.
+      this.buf = new Float64Array(Math.max(this.buf.length * 2, n * 2));
+      this.used = 0;
+    }
+    const view = this.buf.subarray(this.used, this.used + n);
+    this.used += n;
+    return view;
+  }
+}
+
 /** A span as the aggregation sees it: a range of columns; `ints` null means all floats. */
 export interface Columns {
   t: Float64Array;
@@ -283,6 +318,7 @@ function aggregateGroup(
   queryStart: number,
   queryEnd: number,
   limits: QueryLimits,
+  arena: ColumnArena,
 ): GroupOutcome {
   const inputs: Columns[] = [];
   for (const span of members) {
@@ -294,11 +330,11 @@ function aggregateGroup(
       to: span.to,
     };
     if (sub.downsample !== undefined) {
-      const ds = downsample(cols, sub.downsample, scanStart, scanEnd, queryStart, queryEnd);
+      const ds = downsample(cols, sub.downsample, scanStart, scanEnd, queryStart, queryEnd, arena);
       if (!ds.ok) return ds;
       cols = ds.cols;
     }
-    if (sub.rate) cols = rate(cols, sub.rateOptions ?? DEFAULT_RATE_OPTIONS);
+    if (sub.rate) cols = rate(cols, sub.rateOptions ?? DEFAULT_RATE_OPTIONS, arena);
     inputs.push(cols);
   }
   const aligned = alignedStarts(inputs, scanStart);
@@ -344,6 +380,7 @@ function downsample(
   endTime: number,
   queryStart: number,
   queryEnd: number,
+  arena: ColumnArena,
 ): DownsampleOutcome {
   const { t, v, to } = cols;
   const agg = spec.aggregator;
@@ -373,8 +410,8 @@ function downsample(
   if (spec.fill === 'none') {
     // At most one bucket per point, and at most one per interval of the covered time.
     const size = i < to ? Math.min(to - i, Math.floor((t[to - 1]! - t[i]!) / interval) + 2) : 0;
-    const outT = new Float64Array(size);
-    const outV = new Float64Array(size);
+    const outT = arena.take(size);
+    const outV = arena.take(size);
     const fast = FAST_REDUCERS[agg.name];
     const n =
       fast !== undefined
@@ -399,8 +436,8 @@ function downsample(
     };
   }
   const fillValue = spec.fill === 'zero' ? 0 : Number.NaN;
-  const outT = new Float64Array(count);
-  const outV = new Float64Array(count);
+  const outT = arena.take(count);
+  const outV = arena.take(count);
   let n = 0;
   for (let bucket = firstBucket; bucket < lastBucket; bucket += interval) {
     const bucketEnd = bucket + interval;
@@ -550,10 +587,10 @@ function longSub(a: number, b: number): number {
  * `counterMax - previous + current`; a rate above `resetValue` (when > 0) becomes 0;
  * `dropResets` skips the point instead. Integer pairs subtract in 64-bit integer arithmetic.
  */
-function rate(cols: Columns, options: RateOptions): Columns {
+function rate(cols: Columns, options: RateOptions, arena: ColumnArena): Columns {
   const { t, v, ints, from, to } = cols;
-  const outT = new Float64Array(to - from);
-  const outV = new Float64Array(to - from);
+  const outT = arena.take(to - from);
+  const outV = arena.take(to - from);
   const counterMax = Number(options.counterMax);
   const resetValue = Number(options.resetValue);
   let prevT = 0;

@@ -13,41 +13,105 @@ import type { ResultGroup } from './query-engine.js';
 import { DEFAULT_RATE_OPTIONS, type SubQuery, type TimeSeriesQuery } from './query-spec.js';
 
 export function serializeQueryResults(query: TimeSeriesQuery, groups: readonly ResultGroup[]): string {
-  let out = '[';
+  // Bytes, not string concatenation: a day of points per group would otherwise leave hundreds
+  // of thousands of intermediate strings for the garbage collector.
+  const out = new JsonBytes(4096 + groups.reduce((n, g) => n + g.points.n * 24, 0));
+  out.ascii('[');
   for (let g = 0; g < groups.length; g++) {
     const group = groups[g]!;
-    if (g > 0) out += ',';
-    out += '{"metric":' + JSON.stringify(group.metric) + ',"tags":{';
+    if (g > 0) out.ascii(',');
+    out.ascii('{"metric":');
+    out.text(JSON.stringify(group.metric));
+    out.ascii(',"tags":{');
     let first = true;
     for (const k of Object.keys(group.tags)) {
-      out += (first ? '' : ',') + JSON.stringify(k) + ':' + JSON.stringify(group.tags[k]);
+      out.text((first ? '' : ',') + JSON.stringify(k) + ':' + JSON.stringify(group.tags[k]));
       first = false;
     }
-    out += '},"aggregateTags":' + JSON.stringify(group.aggregateTags);
-    if (query.showQuery) out += ',"query":' + subQueryJson(group.sub);
-    if (query.showTSUIDs) out += ',"tsuids":' + JSON.stringify(group.tsuids);
-    out += ',"dps":' + dpsJson(group, query.msResolution, query.arrays);
-    out += '}';
+    out.ascii('},"aggregateTags":');
+    out.text(JSON.stringify(group.aggregateTags));
+    if (query.showQuery) out.text(',"query":' + subQueryJson(group.sub));
+    if (query.showTSUIDs) out.text(',"tsuids":' + JSON.stringify(group.tsuids));
+    out.ascii(',"dps":');
+    writeDps(out, group, query.msResolution, query.arrays);
+    out.ascii('}');
   }
-  return out + ']';
+  out.ascii(']');
+  return out.toString();
 }
 
-function dpsJson(group: ResultGroup, ms: boolean, arrays: boolean): string {
+function writeDps(out: JsonBytes, group: ResultGroup, ms: boolean, arrays: boolean): void {
   const { t, v, isInt, n } = group.points;
   const nullFill = group.sub.downsample?.fill === 'null';
-  let out = arrays ? '[' : '{';
+  out.ascii(arrays ? '[' : '{');
   for (let i = 0; i < n; i++) {
-    const ts = ms ? t[i]! : Math.trunc(t[i]! / 1000);
+    if (i > 0) out.ascii(',');
+    out.ascii(arrays ? '[' : '"');
+    out.integer(ms ? t[i]! : Math.trunc(t[i]! / 1000));
+    out.ascii(arrays ? ',' : '":');
     const value = v[i]!;
-    let text: string;
-    if (Number.isNaN(value)) text = nullFill ? 'null' : '"NaN"';
-    else if (!Number.isFinite(value)) text = '"' + javaDoubleToString(value) + '"';
-    else if (isInt[i] === 1) text = javaLongToString(value);
-    else text = javaDoubleToString(value);
-    if (i > 0) out += ',';
-    out += arrays ? '[' + ts + ',' + text + ']' : '"' + ts + '":' + text;
+    if (Number.isNaN(value)) out.ascii(nullFill ? 'null' : '"NaN"');
+    else if (!Number.isFinite(value)) out.ascii('"' + javaDoubleToString(value) + '"');
+    else if (isInt[i] === 1) out.ascii(javaLongToString(value));
+    else out.ascii(javaDoubleToString(value));
+    if (arrays) out.ascii(']');
   }
-  return out + (arrays ? ']' : '}');
+  out.ascii(arrays ? ']' : '}');
+}
+
+const utf8 = new TextEncoder();
+const utf8Decoder = new TextDecoder();
+
+/** A growable UTF-8 buffer with fast paths for the ASCII that makes up almost all of the JSON. */
+class JsonBytes {
+  private buf: Uint8Array;
+  private pos = 0;
+
+  constructor(capacity: number) {
+    this.buf = new Uint8Array(capacity);
+  }
+
+  private ensure(extra: number): void {
+    if (this.pos + extra <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.pos + extra) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+  }
+
+  /** Text known to be ASCII (numbers, punctuation). */
+  ascii(s: string): void {
+    this.ensure(s.length);
+    for (let i = 0; i < s.length; i++) this.buf[this.pos++] = s.charCodeAt(i);
+  }
+
+  /** Any text (names may be non-ASCII). */
+  text(s: string): void {
+    this.ensure(s.length * 3);
+    this.pos += utf8.encodeInto(s, this.buf.subarray(this.pos)).written;
+  }
+
+  /** A non-negative safe integer, digit by digit (timestamps). */
+  integer(n: number): void {
+    if (n < 0 || !Number.isSafeInteger(n)) {
+      this.ascii(String(n));
+      return;
+    }
+    this.ensure(16);
+    let digits = 1;
+    for (let p = 10; p <= n; p *= 10) digits++;
+    let end = this.pos + digits;
+    this.pos = end;
+    do {
+      this.buf[--end] = 48 + (n % 10);
+      n = Math.floor(n / 10);
+    } while (n > 0);
+  }
+
+  toString(): string {
+    return utf8Decoder.decode(this.buf.subarray(0, this.pos));
+  }
 }
 
 /** The sub query echoed back with showQuery, with TSSubQuery's JSON property names. */
