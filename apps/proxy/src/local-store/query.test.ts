@@ -452,6 +452,15 @@ describe('tag filters', () => {
     expect(r!.aggregateTags).toEqual(['host']);
   });
 
+  it('a key only some series carry still counts as common (SpanGroup.computeTags)', async () => {
+    // 2.x only moves a key to aggregateTags when two series disagree on its value; a key that
+    // one series lacks keeps the value of the series that have it.
+    const h = await harness();
+    await h.write([pt('r', 0, 1, { host: 'a', rack: 'r1' }), pt('r', 0, 2, { host: 'b' })]);
+    const [r] = await query(h, 'sum:r');
+    expect(r).toMatchObject({ tags: { rack: 'r1' }, aggregateTags: ['host'] });
+  });
+
   it('the JSON tags map is the old form', async () => {
     const h = await harness();
     await seed(h);
