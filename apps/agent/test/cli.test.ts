@@ -63,6 +63,13 @@ describe('otsdb-agent command line', () => {
     expect(result.stderr).not.toContain('hunter2');
   });
 
+  it('exits 1 naming the problem when the collector directory does not exist', async () => {
+    const missing = join(tmp.path, 'nope');
+    const result = await agent(['-c', missing, '--dry-run', '--no-builtin']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`cannot start: ENOENT: no such file or directory, scandir '${missing}'`);
+  });
+
   it('--stdin --dry-run prints what it would send, dedups, flushes at EOF and exits 0', async () => {
     const input = [
       'sys.load 1700000000 1 cpu=0',
