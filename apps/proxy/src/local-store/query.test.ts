@@ -666,3 +666,126 @@ describe('work limits', () => {
     expect(await single(h, 'sum:1m-sum:m')).toEqual({ 0: 6 });
   });
 });
+
+describe("cases ported from OpenTSDB's own unit tests (TestTsdbQueryQueries)", () => {
+  const BASE = 1_356_998_400;
+  const clock = (): number => 1_357_041_600_000;
+  const run = async (h: Harness, m: string): Promise<[number, unknown][]> => {
+    const r = await h.get('/api/query', `?start=${BASE}&end=1357041600&ms&m=${encodeURIComponent(m)}`);
+    expect(r.status, r.text).toBe(200);
+    return Object.entries((r.json as Result[])[0]!.dps).map(([k, v]) => [Number(k), v]);
+  };
+  const series = (values: number[]) =>
+    values.map((v, i) => ({
+      metric: 'm',
+      timestamp: BASE + 30 * (i + 1),
+      value: v,
+      tags: { host: 'web01' },
+    }));
+
+  it('runRateCounterMaxSet: 45, 75, 5 with counterMax 100 -> 1.0, 1.0', async () => {
+    const h = await harness({ clock });
+    await h.write(series([45, 75, 5]));
+    expect(await run(h, 'sum:rate{counter,100}:m')).toEqual([
+      [1356998460000, 1],
+      [1356998490000, 1],
+    ]);
+  });
+
+  it('runRateCounterAnomally: a wrap above resetValue 35 becomes 0', async () => {
+    const h = await harness({ clock });
+    await h.write(series([45, 75, 25]));
+    expect(await run(h, 'sum:rate{counter,10000,35}:m')).toEqual([
+      [1356998460000, 1],
+      [1356998490000, 0],
+    ]);
+  });
+
+  it('runRateCounterAnomallyDrop: the reset point is dropped', async () => {
+    const h = await harness({ clock });
+    await h.write(series([45, 75, 25, 55]));
+    expect(await run(h, 'sum:rate{dropcounter,10000,35}:m')).toEqual([
+      [1356998460000, 1],
+      [1356998520000, 1],
+    ]);
+  });
+
+  it('runInterpolationSeconds: 1..300 against 300..1 offset by 15 s sums to 1, 301, 302, 301, ..., 1', async () => {
+    const h = await harness({ clock });
+    const points = [];
+    for (let i = 1; i <= 300; i++)
+      points.push({ metric: 'm', timestamp: BASE + 30 * i, value: i, tags: { host: 'web01' } });
+    for (let i = 300; i > 0; i--) {
+      points.push({ metric: 'm', timestamp: BASE + 15 + 30 * (301 - i), value: i, tags: { host: 'web02' } });
+    }
+    await h.write(points);
+    const dps = await run(h, 'sum:m');
+    expect(dps).toHaveLength(600);
+    // The expectation loop of the Java test, verbatim in spirit.
+    let v = 1;
+    let ts = 1356998430000;
+    for (const [t, value] of dps) {
+      expect([t, value]).toEqual([ts, v]);
+      ts += 15000;
+      if (t === 1357007400000) v = 1;
+      else if (v === 1 || v === 302) v = 301;
+      else v = 302;
+    }
+  });
+});
+
+describe("cases ported from OpenTSDB's own unit tests (TestTsdbQueryDownsample)", () => {
+  const BASE = 1_356_998_400;
+  const clock = (): number => 1_357_041_600_000;
+  // storeLongTimeSeriesSeconds(true, false): web01 = 1..300 and web02 = 300..1, every 30 s.
+  const seed = async (h: Harness): Promise<void> => {
+    const points = [];
+    for (let i = 1; i <= 300; i++) {
+      points.push({ metric: 'sys.cpu.user', timestamp: BASE + 30 * i, value: i, tags: { host: 'web01' } });
+      points.push({
+        metric: 'sys.cpu.user',
+        timestamp: BASE + 30 * i,
+        value: 301 - i,
+        tags: { host: 'web02' },
+      });
+    }
+    await h.write(points);
+  };
+  const run = async (h: Harness, m: string, start = BASE, end = 1357041600): Promise<[number, number][]> => {
+    const r = await h.get('/api/query', `?start=${start}&end=${end}&ms&m=${encodeURIComponent(m)}`);
+    expect(r.status, r.text).toBe(200);
+    return Object.entries((r.json as Result[])[0]!.dps).map(([k, v]) => [Number(k), v as number]);
+  };
+
+  it('runLongSingleTSDownsample: 1m-avg gives 1, 2.5, 4.5, ..., 298.5, 300', async () => {
+    const h = await harness({ clock });
+    await seed(h);
+    const dps = await run(h, 'sum:1m-avg:sys.cpu.user{host=web01}');
+    expect(dps).toHaveLength(151);
+    dps.forEach(([ts, v], i) => {
+      expect(ts % 60000).toBe(0);
+      expect(v).toBeCloseTo(i === 0 ? 1 : i >= 150 ? 300 : i * 2 + 0.5, 5);
+    });
+  });
+
+  it('runLongSingleTSDownsampleAndRate: 0.025, 0.033..., 0.025 from the minute after the start', async () => {
+    const h = await harness({ clock });
+    await seed(h);
+    const dps = await run(h, 'sum:1m-avg:rate:sys.cpu.user{host=web01}');
+    expect(dps).toHaveLength(150);
+    dps.forEach(([ts, v], i) => {
+      expect(ts).toBe(1356998460000 + i * 60000);
+      expect(v).toBeCloseTo(i === 0 || i >= 149 ? 0.025 : 2 / 60, 3);
+    });
+  });
+
+  it('runLongSingleTSDownsampleAll and AllSubSet: 0all-sum', async () => {
+    const h = await harness({ clock });
+    await seed(h);
+    expect(await run(h, 'sum:0all-sum:sys.cpu.user{host=web01}')).toEqual([[1356998400000, 45150]]);
+    // [1356998500, 1356998600) holds the points at +120, +150, +180: 4 + 5 + 6
+    expect(await run(h, 'sum:0all-sum:sys.cpu.user{host=web01}', 1356998500, 1356998600)).toEqual([
+      [1356998500000, 15],
+    ]);
+  });
+});
