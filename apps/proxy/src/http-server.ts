@@ -117,13 +117,14 @@ export async function startHttpListener(
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
 
-  let stopped: Promise<void> | undefined;
+  // As for telnet: close() calls back once every connection is gone, which drain() awaits.
+  let closed: Promise<void> | undefined;
   const stopAccepting = () => {
-    stopped ??= new Promise<void>((resolve) => {
+    closed ??= new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
-    return stopped;
+    return Promise.resolve();
   };
   return {
     host: options.host,
@@ -131,7 +132,7 @@ export async function startHttpListener(
     tls: options.tls !== undefined,
     stopAccepting,
     async drain(deadline: number) {
-      const closing = stopAccepting();
+      await stopAccepting();
       const left = Math.max(0, deadline - Date.now());
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -142,7 +143,7 @@ export async function startHttpListener(
       ]);
       clearTimeout(timer);
       server.closeAllConnections();
-      await closing;
+      await closed;
     },
   };
 }

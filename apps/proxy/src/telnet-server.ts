@@ -30,7 +30,7 @@ export interface TelnetListener {
   readonly tls: boolean;
   /** Open connections. */
   readonly connections: number;
-  /** Stops accepting; open connections go on. */
+  /** Stops accepting (at once); open connections go on. */
   stopAccepting(): Promise<void>;
   /**
    * Ends every connection: buffered lines are handed on when the backend can take them, pending
@@ -103,10 +103,12 @@ export async function startTelnetListener(
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
 
-  let stopped: Promise<void> | undefined;
+  // server.close() calls back only once every connection is gone: stopping must not wait for
+  // it (drain() ends the connections), so the callback is kept for drain() to await.
+  let closed: Promise<void> | undefined;
   const stopAccepting = () => {
-    stopped ??= new Promise<void>((resolve) => server.close(() => resolve()));
-    return stopped;
+    closed ??= new Promise<void>((resolve) => server.close(() => resolve()));
+    return Promise.resolve();
   };
   return {
     host: options.host,
@@ -117,9 +119,9 @@ export async function startTelnetListener(
     },
     stopAccepting,
     async drain(deadline: number) {
-      const closing = stopAccepting();
+      await stopAccepting();
       await Promise.all([...open].map((c) => c.shutdown(deadline)));
-      await closing;
+      await closed;
     },
   };
 }
@@ -133,8 +135,13 @@ class TelnetConnection {
   readonly #maxPending: number;
 
   #batch: DataPoint[] = [];
-  /** Points handed to the backend whose write has not resolved yet. */
+  readonly #batchLimit: number;
+  /** Points handed to the backend whose write has not resolved yet (retries included). */
   #pending = 0;
+  /** Batches the backend refused for lack of room: written again once it drains. */
+  readonly #retry: DataPoint[][] = [];
+  /** Set when the backend filled up during a read: the rest of the read's lines wait. */
+  #stalled = false;
 
   // The last verified credentials: the hot path compares two strings.
   #user: string | undefined;
@@ -167,6 +174,7 @@ class TelnetConnection {
     this.#socket = socket;
     this.#source = socket.remoteAddress;
     this.#maxPending = ctx.config.limits.maxPendingPointsPerConnection;
+    this.#batchLimit = Math.max(1, Math.min(MAX_BATCH, ctx.backend.maxBatch ?? MAX_BATCH));
     this.#framer = new LineFramer({
       maxLineLength: ctx.config.limits.maxLineLength,
       onLine: (line) => this.#onLine(line),
@@ -196,8 +204,11 @@ class TelnetConnection {
     socket.on('error', () => undefined);
     socket.on('close', () => {
       this.#closed = true;
-      this.#drainSubscription?.();
-      this.#drainSubscription = undefined;
+      // Refused batches are still written once the backend drains, connection or not.
+      if (this.#retry.length === 0) {
+        this.#drainSubscription?.();
+        this.#drainSubscription = undefined;
+      }
       this.#notifyShutdown();
     });
   }
@@ -215,38 +226,53 @@ class TelnetConnection {
   }
 
   #blocked(): boolean {
-    return (
-      this.#authWaiting ||
-      this.#lineAt < this.#lines.length ||
-      this.#pending >= this.#maxPending ||
-      !this.#ctx.backend.writable
-    );
+    return this.#holding() || this.#backendFull();
+  }
+
+  /** Lines must wait in order: an authentication is under way, or earlier lines wait. */
+  #holding(): boolean {
+    return this.#authWaiting || this.#stalled || this.#lineAt < this.#lines.length;
+  }
+
+  #backendFull(): boolean {
+    return this.#pending >= this.#maxPending || !this.#ctx.backend.writable || this.#retry.length > 0;
   }
 
   #pause(): void {
-    if (!this.#paused) {
+    if (!this.#paused && !this.#closed) {
       this.#paused = true;
       this.#socket.pause();
     }
-    if (!this.#ctx.backend.writable && this.#drainSubscription === undefined) {
-      this.#drainSubscription = this.#ctx.backend.onDrain(() => {
-        this.#drainSubscription?.();
-        this.#drainSubscription = undefined;
-        this.#work();
-      });
-    }
+    if (!this.#ctx.backend.writable) this.#awaitDrain();
+  }
+
+  #awaitDrain(): void {
+    if (this.#drainSubscription !== undefined) return;
+    this.#drainSubscription = this.#ctx.backend.onDrain(() => {
+      this.#drainSubscription?.();
+      this.#drainSubscription = undefined;
+      this.#work();
+    });
   }
 
   /** Processes what was held back, as far as the backend and authentication allow. */
   #work(): void {
-    if (this.#closed) return;
-    for (;;) {
-      if (this.#authWaiting) return;
-      if (this.#pending >= this.#maxPending || !this.#ctx.backend.writable) {
-        this.#flush();
+    if (this.#retry.length > 0) {
+      if (!this.#ctx.backend.writable) {
         this.#pause();
         return;
       }
+      for (const batch of this.#retry.splice(0)) this.#submit(batch);
+    }
+    if (this.#closed) return;
+    for (;;) {
+      if (this.#authWaiting) return;
+      if (this.#backendFull()) {
+        this.#stalled = true;
+        this.#pause();
+        return;
+      }
+      this.#stalled = false;
       if (this.#lineAt < this.#lines.length) {
         const line = this.#lines[this.#lineAt++]!;
         if (this.#lineAt === this.#lines.length) {
@@ -295,7 +321,7 @@ class TelnetConnection {
 
   #onLine(line: string | number): void {
     if (this.#exiting) return;
-    if (this.#authWaiting || this.#lineAt < this.#lines.length) {
+    if (this.#holding()) {
       this.#lines.push(line);
       return;
     }
@@ -487,7 +513,7 @@ class TelnetConnection {
       }
     }
     this.#batch.push(point);
-    if (this.#batch.length >= MAX_BATCH) this.#flush();
+    if (this.#batch.length >= this.#batchLimit) this.#flush();
   }
 
   #flush(): void {
@@ -496,11 +522,25 @@ class TelnetConnection {
     this.#batch = [];
     this.#pending += points.length;
     this.#ctx.metrics.pointsAccepted += points.length;
-    const n = points.length;
-    void this.#ctx.backend.write(points).then((result) => this.#onWritten(n, result));
+    this.#submit(points);
+    // The rest of this read waits (in order) until the backend has room again.
+    if (this.#backendFull()) this.#stalled = true;
   }
 
-  #onWritten(n: number, result: BackendWriteResult): void {
+  #submit(points: DataPoint[]): void {
+    void this.#ctx.backend.write(points).then((result) => this.#onWritten(points, result));
+  }
+
+  #onWritten(points: DataPoint[], result: BackendWriteResult): void {
+    const n = points.length;
+    if (!result.ok && result.code === 'queue_full' && result.accepted === 0 && !this.#ctx.stopping) {
+      // Telnet acknowledges nothing, so a full backend means waiting, not refusing.
+      this.#retry.push(points);
+      this.#stalled = true;
+      this.#pause();
+      this.#awaitDrain();
+      return;
+    }
     this.#pending -= n;
     const metrics = this.#ctx.metrics;
     if (!result.ok) {
@@ -516,7 +556,7 @@ class TelnetConnection {
       this.#notifyShutdown();
       return;
     }
-    if (this.#paused || this.#inputEnded || this.#exiting) this.#work();
+    if (this.#paused || this.#stalled || this.#inputEnded || this.#exiting) this.#work();
   }
 
   #reject(rejected: Rejection): void {

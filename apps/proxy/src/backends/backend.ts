@@ -64,6 +64,11 @@ export interface Backend {
   write(points: DataPoint[]): Promise<BackendWriteResult>;
   /** False while the backend's buffer is above its high-water mark: sources should pause. */
   readonly writable: boolean;
+  /**
+   * The most points one `write()` should carry so that it fits the backend's buffer beside
+   * others; larger writes are split by the backend where it can. Absent: no limit.
+   */
+  readonly maxBatch?: number;
   /** Called when `writable` turns true again; returns an unsubscribe function. */
   onDrain(listener: () => void): () => void;
   /** Present when the backend serves OpenTSDB's read API. */

@@ -90,6 +90,26 @@ export function createForwardBackend(options: ForwardBackendOptions): Backend {
     });
   }
 
+  // A tenth of the queue: a write never needs more room than the high-water mark leaves.
+  const maxBatch = Math.max(1, Math.floor((options.maxQueue ?? 100_000) / 10));
+  const maxQueue = options.maxQueue ?? 100_000;
+  // All or nothing, as the client's own admission: a write the queue cannot hold whole is
+  // refused at once, before any slice of it is queued.
+  const writeTo = (client: Client, points: DataPoint[], indices: number[] | undefined) => {
+    const s = client.stats();
+    const held = s.queued + s.inFlight;
+    if (held + points.length > maxQueue) {
+      return Promise.resolve<BackendWriteResult>({
+        ok: false,
+        status: 503,
+        code: 'queue_full',
+        message: `queue cannot take ${points.length} points: ${held} of ${maxQueue} held`,
+        accepted: 0,
+      });
+    }
+    return writeSliced(client, points, indices, maxBatch);
+  };
+
   const write = async (points: DataPoint[]): Promise<BackendWriteResult> => {
     if (points.length === 0) return { ok: true, accepted: 0, rejected: [] };
     if (mode === 'failover') return writeTo(clients[0]!, points, undefined);
@@ -124,6 +144,7 @@ export function createForwardBackend(options: ForwardBackendOptions): Backend {
   let closing: Promise<void> | undefined;
   const backend: Backend = {
     type: 'forward',
+    maxBatch,
     get writable() {
       return clients.every((c) => c.writable);
     },
@@ -181,11 +202,33 @@ function firstHttpOrigin(targets: readonly string[]): string | undefined {
 }
 
 /**
+ * A large write (an HTTP body of 100 000 points) as several client transactions of at most
+ * `maxBatch` points, all submitted at once: each fits beside the others, and the result adds
+ * them up (a refused slice makes the whole write fail, with what was written counted).
+ */
+async function writeSliced(
+  client: Client,
+  points: DataPoint[],
+  indices: number[] | undefined,
+  maxBatch: number,
+): Promise<BackendWriteResult> {
+  if (points.length <= maxBatch) return writeOnce(client, points, indices);
+  const slices: Promise<BackendWriteResult>[] = [];
+  for (let from = 0; from < points.length; from += maxBatch) {
+    const to = Math.min(points.length, from + maxBatch);
+    const sliceIndices: number[] = [];
+    for (let i = from; i < to; i++) sliceIndices.push(indices === undefined ? i : indices[i]!);
+    slices.push(writeOnce(client, points.slice(from, to), sliceIndices));
+  }
+  return combine(await Promise.all(slices), points.length, false);
+}
+
+/**
  * One client write. The proxy validated every point with the TSD's rules already, but the
  * client refuses a whole transaction for one point it cannot send (a telnet line longer than a
  * TSD takes): then the others are written and that one is reported as rejected.
  */
-async function writeTo(
+async function writeOnce(
   client: Client,
   points: DataPoint[],
   indices: number[] | undefined,
