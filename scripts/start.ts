@@ -245,7 +245,8 @@ async function main(): Promise<void> {
     }
   });
 
-  const cert = relative(process.cwd(), tls.cert) || tls.cert;
+  const near = relative(process.cwd(), tls.cert);
+  const cert = near.startsWith('..') ? tls.cert : near;
   const url = `https://${host}:${httpsPort}`;
   console.log(
     [
