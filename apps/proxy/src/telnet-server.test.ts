@@ -211,6 +211,29 @@ describe('telnet listener: credentials', () => {
     expect(proxy.stats().auth.authenticator?.verifications).toBe(1);
   });
 
+  it('verifies a connection pair again once the cache TTL passed (a changed password stops working)', async () => {
+    const own = await makeTempDir('proxy-telnet-ttl-');
+    try {
+      const file = await writeCredentials(own.path, [{ name: 'carol', password: 'old-pw' }]);
+      const { proxy, port } = await start({
+        auth: { mode: 'file', file: { path: file, watch: false }, failureLimit: false, cacheTtlMs: 200 },
+      });
+      const s = await session(port);
+      s.write('put m 1700000000 1 host=a user=carol password=old-pw\n');
+      await waitFor(() => points(proxy).length === 1);
+      await writeCredentials(own.path, [{ name: 'carol', password: 'new-pw' }]);
+      expect(await proxy.reloadAuth()).toMatchObject({ ok: true, changed: true });
+      await new Promise((r) => setTimeout(r, 300));
+      s.write(
+        'put m 1700000001 2 host=a user=carol password=old-pw\nput m 1700000002 3 host=a user=carol password=new-pw\n',
+      );
+      expect(await s.end()).toEqual(['put: unauthorized: invalid credentials']);
+      expect(points(proxy).map((p) => p.value)).toEqual([1, 3]);
+    } finally {
+      await own.remove();
+    }
+  });
+
   it('limits failed authentications per source address', async () => {
     const { port } = await start({
       auth: {
@@ -329,6 +352,19 @@ describe('telnet listener: backpressure and outages', () => {
     const s = await session(port);
     s.write('put m 1700000000 1 host=a\nput m 1700000001 2 host=a\n');
     expect(await s.end()).toEqual(['put: storage error: 2 of 2 points not written: TSD down']);
+  });
+});
+
+describe('self-metrics', () => {
+  it('writes proxy.* points into the backend when asked to', async () => {
+    const { proxy } = await start({
+      auth: { mode: 'none' },
+      selfMetrics: { intervalMs: 1000, tags: { host: 'p1' } },
+    });
+    const mock = proxy.backend as MockBackend;
+    await waitFor(() => mock.points.some((p) => p.metric === 'proxy.points.received'), { timeoutMs: 10_000 });
+    const rejected = mock.points.filter((p) => p.metric === 'proxy.points.rejected');
+    expect(rejected.map((p) => p.tags)).toContainEqual({ host: 'p1', reason: 'unauthorized' });
   });
 });
 

@@ -145,6 +145,11 @@ class TelnetConnection {
 
   // The last verified credentials: the hot path compares two strings.
   #user: string | undefined;
+  /** When the pair was last verified; it is asked again after auth.cacheTtlMs (a changed password, a disabled account). */
+  #verifiedAt = 0;
+  /** The clock, read once per socket read rather than per line. */
+  #now = 0;
+  readonly #reverifyMs: number;
   #password: string | undefined;
   #principal: Principal | undefined;
   #bucket: TokenBucket | undefined;
@@ -175,6 +180,7 @@ class TelnetConnection {
     this.#source = socket.remoteAddress;
     this.#maxPending = ctx.config.limits.maxPendingPointsPerConnection;
     this.#batchLimit = Math.max(1, Math.min(MAX_BATCH, ctx.backend.maxBatch ?? MAX_BATCH));
+    this.#reverifyMs = ctx.config.auth.cacheTtlMs;
     this.#framer = new LineFramer({
       maxLineLength: ctx.config.limits.maxLineLength,
       onLine: (line) => this.#onLine(line),
@@ -215,6 +221,7 @@ class TelnetConnection {
 
   #onData(chunk: Buffer): void {
     if (this.#exiting) return;
+    this.#now = performance.now();
     if (this.#chunks.length > 0 || this.#blocked()) {
       this.#chunks.push(chunk);
       this.#pause();
@@ -284,6 +291,7 @@ class TelnetConnection {
       }
       const chunk = this.#chunks.shift();
       if (chunk !== undefined) {
+        this.#now = performance.now();
         if (!this.#exiting) this.#framer.push(chunk);
         this.#flush();
         continue;
@@ -423,7 +431,11 @@ class TelnetConnection {
       );
       return;
     }
-    if (user === this.#user && password === this.#password) {
+    if (
+      user === this.#user &&
+      password === this.#password &&
+      this.#now - this.#verifiedAt < this.#reverifyMs
+    ) {
       this.#admit(point, found.tagCount, this.#principal!);
       return;
     }
@@ -472,6 +484,7 @@ class TelnetConnection {
       this.#user = user;
       this.#password = password;
       this.#principal = result.principal;
+      this.#verifiedAt = performance.now();
       this.#admit(point, tagCount, result.principal);
     } else {
       this.#ctx.metrics.authFailures++;
