@@ -16,6 +16,7 @@ export type {
   ConfigResult,
   ListenerConfig,
   LoadConfigInput,
+  ParseOptions,
   ProxyConfig,
   ProxyConfigInput,
 } from './config.js';
