@@ -5,7 +5,31 @@
  * whole body unparseable ("Unable to parse the given JSON").
  */
 
+import { fail } from './api-error.js';
+
 export class JsonShapeError extends Error {}
+
+/**
+ * A request body as a TSD's JSON endpoints read it: an empty body, text that is not JSON, and a
+ * value `map` cannot coerce (it throws JsonShapeError) each fail with the 400 a TSD sends.
+ */
+export function parseJsonBody<T>(body: string, map: (json: unknown) => T): T {
+  if (body.trim() === '') {
+    fail(400, 'Missing message content', 'Supply valid JSON formatted data in the body of your request');
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (e) {
+    fail(400, 'Unable to parse the given JSON', (e as Error).message);
+  }
+  try {
+    return map(json);
+  } catch (e) {
+    if (e instanceof JsonShapeError) fail(400, 'Unable to parse the given JSON', e.message);
+    throw e;
+  }
+}
 
 export function asString(value: unknown, field: string): string | undefined {
   if (value === null || value === undefined) return undefined;

@@ -1,7 +1,16 @@
 import { ApiErrorSignal, fail, noSuchName } from './api-error.js';
 import type { HandlerResult } from './http-api.js';
 import { javaDoubleToString, javaLongToString, parseJavaInt } from './java-text.js';
-import { asArray, asBoolean, asInt, asObject, asString, asStringMap, JsonShapeError } from './json-coerce.js';
+import {
+  asArray,
+  asBoolean,
+  asInt,
+  asObject,
+  asString,
+  asStringMap,
+  JsonShapeError,
+  parseJsonBody,
+} from './json-coerce.js';
 import type { Series, SeriesStore } from './series-store.js';
 
 interface LastSubQuery {
@@ -137,16 +146,7 @@ function parseTimeseries(text: string): LastSubQuery {
 }
 
 function parseBody(body: string): LastQuery {
-  if (body.trim() === '') {
-    fail(400, 'Missing message content', 'Supply valid JSON formatted data in the body of your request');
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (e) {
-    fail(400, 'Unable to parse the given JSON', (e as Error).message);
-  }
-  try {
+  return parseJsonBody(body, (json) => {
     const obj = asObject(json, 'body');
     if (obj === undefined) throw new JsonShapeError('Expected a JSON object');
     const queries = (asArray(obj.queries, 'queries') ?? []).map((q, i): LastSubQuery => {
@@ -165,8 +165,5 @@ function parseBody(body: string): LastQuery {
       backScan: asInt(obj.backScan, 'backScan') ?? 0,
       queries,
     };
-  } catch (e) {
-    if (e instanceof JsonShapeError) fail(400, 'Unable to parse the given JSON', e.message);
-    throw e;
-  }
+  });
 }

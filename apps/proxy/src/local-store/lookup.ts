@@ -1,7 +1,7 @@
 import { apiError, fail } from './api-error.js';
 import type { HandlerResult } from './http-api.js';
 import { parseJavaInt } from './java-text.js';
-import { asArray, asInt, asObject, asString, JsonShapeError } from './json-coerce.js';
+import { asArray, asInt, asObject, asString, JsonShapeError, parseJsonBody } from './json-coerce.js';
 import type { Series, SeriesStore } from './series-store.js';
 
 type Pair = [key: string | null, value: string | null];
@@ -141,16 +141,7 @@ function parseMetricPairs(text: string): { metric: string | null; tags: Pair[] }
 }
 
 function parseBody(body: string): LookupQuery {
-  if (body.trim() === '') {
-    fail(400, 'Missing message content', 'Supply valid JSON formatted data in the body of your request');
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (e) {
-    fail(400, 'Unable to parse the given JSON', (e as Error).message);
-  }
-  try {
+  return parseJsonBody(body, (json) => {
     const obj = asObject(json, 'body');
     if (obj === undefined) throw new JsonShapeError('Expected a JSON object');
     const tags: Pair[] = (asArray(obj.tags, 'tags') ?? []).map((t, i) => {
@@ -162,8 +153,5 @@ function parseBody(body: string): LookupQuery {
       tags,
       limit: asInt(obj.limit, 'limit') ?? DEFAULT_LIMIT,
     };
-  } catch (e) {
-    if (e instanceof JsonShapeError) fail(400, 'Unable to parse the given JSON', e.message);
-    throw e;
-  }
+  });
 }

@@ -18,6 +18,7 @@ import {
   asString,
   asStringMap,
   JsonShapeError,
+  parseJsonBody,
 } from './json-coerce.js';
 import {
   DEFAULT_RATE_OPTIONS,
@@ -240,21 +241,7 @@ function addGroupByFilter(filters: TagFilter[], filter: TagFilter): void {
 
 /** The JSON body of a POST /api/query (TSQuery as Jackson maps it). */
 export function parseQueryBody(body: string): RawQuery {
-  if (body.trim() === '') {
-    fail(400, 'Missing message content', 'Supply valid JSON formatted data in the body of your request');
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (e) {
-    fail(400, 'Unable to parse the given JSON', (e as Error).message);
-  }
-  try {
-    return mapQueryBody(json);
-  } catch (e) {
-    if (e instanceof JsonShapeError) fail(400, 'Unable to parse the given JSON', e.message);
-    throw e;
-  }
+  return parseJsonBody(body, mapQueryBody);
 }
 
 function mapQueryBody(json: unknown): RawQuery {

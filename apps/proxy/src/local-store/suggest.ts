@@ -1,7 +1,7 @@
 import { fail } from './api-error.js';
 import type { HandlerResult } from './http-api.js';
 import { parseJavaInt } from './java-text.js';
-import { asObject, asString, JsonShapeError } from './json-coerce.js';
+import { asObject, asString, JsonShapeError, parseJsonBody } from './json-coerce.js';
 import type { SeriesStore } from './series-store.js';
 
 /** UniqueId.MAX_SUGGESTIONS. */
@@ -49,16 +49,7 @@ export function handleSuggest(
 }
 
 function parseBody(body: string): Map<string, string> {
-  if (body.trim() === '') {
-    fail(400, 'Missing message content', 'Supply valid JSON formatted data in the body of your request');
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(body);
-  } catch (e) {
-    fail(400, 'Unable to parse the given JSON', (e as Error).message);
-  }
-  try {
+  return parseJsonBody(body, (json) => {
     const obj = asObject(json, 'body');
     if (obj === undefined) throw new JsonShapeError('Expected a JSON object');
     const out = new Map<string, string>();
@@ -67,10 +58,7 @@ function parseBody(body: string): Map<string, string> {
       if (s !== undefined) out.set(k, s);
     }
     return out;
-  } catch (e) {
-    if (e instanceof JsonShapeError) fail(400, 'Unable to parse the given JSON', e.message);
-    throw e;
-  }
+  });
 }
 
 /** Byte order of the UTF-8 encodings (code point order), as HBase orders UID names. */
