@@ -94,30 +94,30 @@ export function parseQueryString(params: URLSearchParams): RawQuery {
 
 /** `m=<agg>:[rate[{counter[,max[,reset]]}]:][<ds>:][explicit_tags:]<metric>[{..}][{..}]` */
 export function parseMSubQuery(q: string): RawSubQuery {
-  if (q === '') fail(400, 'The query string was empty');
-  const parts = q.split(':');
-  if (parts.length < 2 || parts.length > 5) {
-    fail(
-      400,
-      'Invalid parameter m=' +
-        q +
-        ' (' +
-        (parts.length < 2 ? 'not enough' : 'too many') +
-        ' :-separated parts)',
-    );
-  }
-  const sub = emptySubQuery();
-  sub.aggregator = parts[0];
-  const parsed = parseMetricAndFilters(parts[parts.length - 1]!);
-  sub.metric = parsed.metric;
-  sub.filters = parsed.filters;
-  applyModifiers(sub, parts, q);
-  return sub;
+  return parseSubQuery(q, 'The query string was empty', (sub, target) => {
+    const parsed = parseMetricAndFilters(target);
+    sub.metric = parsed.metric;
+    sub.filters = parsed.filters;
+  });
 }
 
 /** `tsuid=<agg>:[rate:][<ds>:]<tsuid>[,<tsuid>...]` */
 function parseTsuidSubQuery(q: string): RawSubQuery {
-  if (q === '') fail(400, 'The tsuid query string was empty');
+  return parseSubQuery(q, 'The tsuid query string was empty', (sub, target) => {
+    sub.tsuids = javaSplit(target, ',');
+  });
+}
+
+/**
+ * What `m=` and `tsuid=` share: the aggregator first, modifiers between, the target last (read
+ * by `setTarget` before the modifiers, so its errors come first as in a TSD).
+ */
+function parseSubQuery(
+  q: string,
+  emptyMessage: string,
+  setTarget: (sub: RawSubQuery, target: string) => void,
+): RawSubQuery {
+  if (q === '') fail(400, emptyMessage);
   const parts = q.split(':');
   if (parts.length < 2 || parts.length > 5) {
     fail(
@@ -131,7 +131,7 @@ function parseTsuidSubQuery(q: string): RawSubQuery {
   }
   const sub = emptySubQuery();
   sub.aggregator = parts[0];
-  sub.tsuids = javaSplit(parts[parts.length - 1]!, ',');
+  setTarget(sub, parts[parts.length - 1]!);
   applyModifiers(sub, parts, q);
   return sub;
 }
