@@ -153,28 +153,25 @@ const count: Aggregator = {
   },
 };
 
+const firstValue = (v: Float64Array, from: number): number => v[from]!;
+const lastValue = (v: Float64Array, _from: number, to: number): number => v[to - 1]!;
+
 const none: Aggregator = {
   name: 'none',
   interpolation: 'zim',
   // A `none` group always holds exactly one series, so there is exactly one value.
-  runLong: (v, from) => v[from]!,
-  runDouble: (v, from) => v[from]!,
+  runLong: firstValue,
+  runDouble: firstValue,
 };
 
-const multiply: Aggregator = {
-  name: 'mult',
-  interpolation: 'lerp',
-  runLong(v, from, to) {
-    let r = v[from]!;
-    for (let i = from + 1; i < to; i++) r *= v[i]!;
-    return r;
-  },
-  runDouble(v, from, to) {
-    let r = v[from]!;
-    for (let i = from + 1; i < to; i++) r *= v[i]!;
-    return r;
-  },
-};
+/** Both paths multiply every value, NaN included, as 2.x's `Multiply` does. */
+function product(v: Float64Array, from: number, to: number): number {
+  let r = v[from]!;
+  for (let i = from + 1; i < to; i++) r *= v[i]!;
+  return r;
+}
+
+const multiply: Aggregator = { name: 'mult', interpolation: 'lerp', runLong: product, runDouble: product };
 
 const diff: Aggregator = {
   name: 'diff',
@@ -214,19 +211,8 @@ const squareSum: Aggregator = {
   },
 };
 
-const first: Aggregator = {
-  name: 'first',
-  interpolation: 'zim',
-  runLong: (v, from) => v[from]!,
-  runDouble: (v, from) => v[from]!,
-};
-
-const last: Aggregator = {
-  name: 'last',
-  interpolation: 'zim',
-  runLong: (v, _from, to) => v[to - 1]!,
-  runDouble: (v, _from, to) => v[to - 1]!,
-};
+const first: Aggregator = { name: 'first', interpolation: 'zim', runLong: firstValue, runDouble: firstValue };
+const last: Aggregator = { name: 'last', interpolation: 'zim', runLong: lastValue, runDouble: lastValue };
 
 /** Values of [from, to) without NaNs, sorted ascending (a fresh array: these paths are rare). */
 function sortedValues(v: Float64Array, from: number, to: number, dropNaN: boolean): Float64Array {

@@ -161,7 +161,7 @@ describe('aggregation across series with interpolation', () => {
     expect(results).toHaveLength(2);
   });
 
-  it('percentiles, first and last', async () => {
+  it('percentiles, first, last and mult', async () => {
     // Three aligned series 1, 2, 4 at t0. p50 (Commons Math legacy estimate): pos = 0.5*4 = 2
     // -> the 2nd smallest = 2. first/last follow the series' row-key (TSUID) order, which is the
     // order their tag values were first seen: a, b, c.
@@ -171,6 +171,7 @@ describe('aggregation across series with interpolation', () => {
     expect(await single(h, 'first:m')).toEqual({ 0: 1 });
     expect(await single(h, 'last:m')).toEqual({ 0: 4 });
     expect(await single(h, 'median:m')).toEqual({ 0: 2 });
+    expect(await single(h, 'mult:m')).toEqual({ 0: 8 });
   });
 });
 
