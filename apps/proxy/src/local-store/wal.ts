@@ -307,14 +307,7 @@ export class WriteAheadLog<B> {
       await unlink(file).catch(() => undefined);
       throw e;
     }
-    const meta: SegmentMeta = {
-      seq,
-      file,
-      bytes: HEADER_BYTES,
-      minTs: Number.POSITIVE_INFINITY,
-      maxTs: Number.NEGATIVE_INFINITY,
-      createdAt: this.options.clock(),
-    };
+    const meta = emptySegment(seq, file, this.options.clock());
     this.segments.push(meta);
     this.active = { meta, handle };
     this.freshSegment = true;
@@ -331,6 +324,18 @@ export class WriteAheadLog<B> {
       await a.handle.close();
     }
   }
+}
+
+/** A segment holding only its header. */
+function emptySegment(seq: number, file: string, createdAt: number): SegmentMeta {
+  return {
+    seq,
+    file,
+    bytes: HEADER_BYTES,
+    minTs: Number.POSITIVE_INFINITY,
+    maxTs: Number.NEGATIVE_INFINITY,
+    createdAt,
+  };
 }
 
 async function writeAll(handle: FileHandle, buf: Uint8Array): Promise<void> {
@@ -378,14 +383,7 @@ async function replaySegment<B>(
       `${file} is not a local store segment (bad magic or version); refusing to open this data directory`,
     );
   }
-  const meta: SegmentMeta = {
-    seq,
-    file,
-    bytes: HEADER_BYTES,
-    minTs: Number.POSITIVE_INFINITY,
-    maxTs: Number.NEGATIVE_INFINITY,
-    createdAt,
-  };
+  const meta = emptySegment(seq, file, createdAt);
   let off = HEADER_BYTES;
   let reason: string | undefined;
   let first = true;
