@@ -10,16 +10,6 @@ export type FilterType =
   | 'iwildcard'
   | 'regexp';
 
-export const FILTER_TYPES: readonly FilterType[] = [
-  'literal_or',
-  'iliteral_or',
-  'not_literal_or',
-  'not_iliteral_or',
-  'wildcard',
-  'iwildcard',
-  'regexp',
-];
-
 export interface TagFilter {
   readonly type: FilterType;
   readonly tagk: string;
@@ -172,15 +162,13 @@ function regexp(tagk: string, filter: string, groupBy: boolean): FilterResult {
   };
 }
 
-export type ShortcutResult = { ok: true; filter: TagFilter } | { ok: false; message: string };
-
 /**
  * `TagVFilter.getFilter` + `mapToFilters`: turns one `tagk=value` of the old tags form (or of a
  * query string's curly braces) into a filter: `type(expr)` names a filter, `*` alone is a
  * wildcard that only requires the key, any other `*` makes a case-insensitive wildcard, the
  * rest is a case-sensitive `literal_or` (`a|b` allowed).
  */
-export function filterFromTagValue(tagk: string, value: string, groupBy: boolean): ShortcutResult {
+export function filterFromTagValue(tagk: string, value: string, groupBy: boolean): FilterResult {
   if (tagk === '') return { ok: false, message: 'Tagk cannot be null or empty' };
   if (value === '') return { ok: false, message: 'Filter cannot be null or empty' };
   if (value === '*') return buildFilter('wildcard', tagk, '*', groupBy);

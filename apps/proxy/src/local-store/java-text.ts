@@ -94,8 +94,3 @@ export function javaLongToString(v: number): string {
   if (!Number.isFinite(v)) return javaDoubleToString(v);
   return BigInt(Math.trunc(v)).toString();
 }
-
-/** JSON string literal, as `JSON.stringify` writes it. */
-export function jsonString(s: string): string {
-  return JSON.stringify(s);
-}
