@@ -53,8 +53,8 @@ export interface CollectorStatus {
   reason: string | undefined;
 }
 
-export interface CollectorRunnerOptions {
-  dir: string;
+/** The runner's policy settings (the agent config's `runner` section). */
+export interface CollectorRunnerSettings {
   allowedInactivityMs: number;
   removeInactiveCollectors: boolean;
   rescanMs: number;
@@ -63,6 +63,10 @@ export interface CollectorRunnerOptions {
   respawnBackoffMaxMs: number;
   deadRetryMinMs: number;
   deadRetryMaxMs: number;
+}
+
+export interface CollectorRunnerOptions extends CollectorRunnerSettings {
+  dir: string;
   logger: Logger;
   onLine(collector: string, line: string): void;
   /** A line longer than the read buffer, discarded unread. */

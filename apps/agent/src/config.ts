@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import type { CollectorRunnerSettings } from './collector-runner.js';
 import { BUILTIN_COLLECTOR_NAMES } from './collectors/index.js';
+import type { LineSettings } from './line-pipeline.js';
 
 /**
  * The agent's configuration in three steps (parse -> normalise -> cross-field rules). The
@@ -106,16 +108,7 @@ export interface Endpoint {
 export interface AgentConfig {
   collectorDir: string | undefined;
   stdin: boolean;
-  runner: {
-    allowedInactivityMs: number;
-    removeInactiveCollectors: boolean;
-    rescanMs: number;
-    killGraceMs: number;
-    respawnBackoffMinMs: number;
-    respawnBackoffMaxMs: number;
-    deadRetryMinMs: number;
-    deadRetryMaxMs: number;
-  };
+  runner: CollectorRunnerSettings;
   builtin: {
     enabled: boolean;
     disabled: string[];
@@ -124,15 +117,7 @@ export interface AgentConfig {
     procRoot: string;
     sysRoot: string;
   };
-  lines: {
-    tags: Record<string, string>;
-    namespacePrefix: string;
-    maxTags: number;
-    dedupInterval: number;
-    evictInterval: number;
-    dedupOnlyZero: boolean;
-    dedupMaxSeries: number;
-  };
+  lines: LineSettings;
   sending: {
     hosts: Endpoint[];
     http: boolean;

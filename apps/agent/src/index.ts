@@ -2,6 +2,7 @@ export type { BuiltinCollector, BuiltinState, BuiltinStatus } from './builtin-ru
 export { BuiltinRunner, builtinSourceName } from './builtin-runner.js';
 export type {
   CollectorRunnerOptions,
+  CollectorRunnerSettings,
   CollectorState,
   CollectorStatus,
   ExitInfo,
@@ -23,6 +24,7 @@ export { loadConfig, parseCommandLine, readCredentialsFile } from './config-load
 export type {
   InvalidReason,
   LinePipelineOptions,
+  LineSettings,
   PointSink,
   SourceCounters,
 } from './line-pipeline.js';

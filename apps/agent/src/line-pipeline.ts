@@ -39,8 +39,12 @@ export interface SourceCounters {
   lastLineAt: number | undefined;
 }
 
-export interface LinePipelineOptions {
-  sink: PointSink;
+export function newSourceCounters(): SourceCounters {
+  return { received: 0, sent: 0, invalid: 0, dropped: 0, suppressed: 0, lastLineAt: undefined };
+}
+
+/** What the pipeline does to each line (the agent config's `lines` section). */
+export interface LineSettings {
   /** Added to every point that does not carry the key already. */
   tags: Readonly<Tags>;
   /** Prepended to every metric; empty or ending with a dot. */
@@ -50,6 +54,10 @@ export interface LinePipelineOptions {
   evictInterval: number;
   dedupOnlyZero: boolean;
   dedupMaxSeries: number;
+}
+
+export interface LinePipelineOptions extends LineSettings {
+  sink: PointSink;
   logger: Logger;
   /** Invalid lines of one collector are logged at most once per this interval. */
   logIntervalMs: number;
@@ -265,14 +273,7 @@ export class LinePipeline {
   private source(name: string): Source {
     let source = this.sources.get(name);
     if (source !== undefined) return source;
-    const counters: SourceCounters = {
-      received: 0,
-      sent: 0,
-      invalid: 0,
-      dropped: 0,
-      suppressed: 0,
-      lastLineAt: undefined,
-    };
+    const counters = newSourceCounters();
     const sink = this.options.sink;
     const emit = (point: DataPoint) => {
       this.addDefaultTags(point.tags);

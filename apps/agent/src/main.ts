@@ -10,7 +10,7 @@ import { CollectorRunner, type CollectorStatus } from './collector-runner.js';
 import { builtinCollectors } from './collectors/index.js';
 import { type AgentConfig, type AgentConfigInput, type Credentials, resolveConfig } from './config.js';
 import { loadConfig, readCredentialsFile } from './config-loader.js';
-import { LinePipeline, type SourceCounters } from './line-pipeline.js';
+import { LinePipeline, newSourceCounters, type SourceCounters } from './line-pipeline.js';
 import { createLogger, type Logger } from './logger.js';
 import { helpText } from './options.js';
 import { selfMetricPoints } from './self-metrics.js';
@@ -106,15 +106,6 @@ export interface AgentHandle {
   stop(): Promise<AgentExit>;
 }
 
-const EMPTY_COUNTERS: SourceCounters = Object.freeze({
-  received: 0,
-  sent: 0,
-  invalid: 0,
-  dropped: 0,
-  suppressed: 0,
-  lastLineAt: undefined,
-});
-
 /** Starts an agent in-process from a configuration object (the config file's keys). */
 export async function startAgent(input: AgentConfigInput, deps: AgentDeps = {}): Promise<AgentHandle> {
   const resolved = resolveConfig(input, deps.hostname);
@@ -158,13 +149,7 @@ export async function runAgent(
 
   const pipeline = new LinePipeline({
     sink,
-    tags: config.lines.tags,
-    namespacePrefix: config.lines.namespacePrefix,
-    maxTags: config.lines.maxTags,
-    dedupInterval: config.lines.dedupInterval,
-    evictInterval: config.lines.evictInterval,
-    dedupOnlyZero: config.lines.dedupOnlyZero,
-    dedupMaxSeries: config.lines.dedupMaxSeries,
+    ...config.lines,
     logger: logger.child({ component: 'lines' }),
     logIntervalMs: config.statsIntervalMs,
   });
@@ -199,44 +184,33 @@ export async function runAgent(
     const cpu = process.cpuUsage();
     const memory = process.memoryUsage();
     const collectors: CollectorReport[] = [];
+    const report = (r: Omit<CollectorReport, 'lastLineAt' | 'counters'>): void => {
+      const counters = pipeline.counters(r.name) ?? newSourceCounters();
+      collectors.push({ ...r, lastLineAt: counters.lastLineAt, counters: { ...counters } });
+    };
     for (const c of runner?.status() ?? []) {
-      const counters = pipeline.counters(c.name) ?? EMPTY_COUNTERS;
-      collectors.push({
+      report({
         name: c.name,
         type: 'external',
         interval: c.interval,
         pid: c.pid,
         state: c.state,
-        lastLineAt: counters.lastLineAt,
-        counters: { ...counters },
         details: c,
       });
     }
     for (const b of builtins?.status() ?? []) {
-      const counters = pipeline.counters(b.source) ?? EMPTY_COUNTERS;
-      collectors.push({
+      report({
         name: b.source,
         type: 'builtin',
         interval: b.interval,
         pid: process.pid,
         state: b.state,
-        lastLineAt: counters.lastLineAt,
-        counters: { ...counters },
         details: b,
       });
     }
     if (stdin !== undefined) {
-      const counters = pipeline.counters('stdin') ?? EMPTY_COUNTERS;
-      collectors.push({
-        name: 'stdin',
-        type: 'stdin',
-        interval: 0,
-        pid: process.pid,
-        state: state === 'running' ? 'running' : 'stopped',
-        lastLineAt: counters.lastLineAt,
-        counters: { ...counters },
-        details: {},
-      });
+      const stdinState = state === 'running' ? 'running' : 'stopped';
+      report({ name: 'stdin', type: 'stdin', interval: 0, pid: process.pid, state: stdinState, details: {} });
     }
     return {
       agent: {
