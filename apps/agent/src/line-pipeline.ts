@@ -103,11 +103,7 @@ export class LinePipeline {
       // tcollector skips blank lines without counting them.
       if (line === '') return;
     }
-    const source = this.source(sourceName);
-    const counters = source.counters;
-    this.linesCollected++;
-    counters.received++;
-    counters.lastLineAt = this.clock();
+    const source = this.received(sourceName);
     if (line.length >= MAX_LINE_LENGTH) {
       this.reject(
         source,
@@ -137,10 +133,7 @@ export class LinePipeline {
    * the line parser), then the same prefix, tags and dedup as lines.
    */
   acceptPoint(sourceName: string, input: DataPoint): void {
-    const source = this.source(sourceName);
-    this.linesCollected++;
-    source.counters.received++;
-    source.counters.lastLineAt = this.clock();
+    const source = this.received(sourceName);
     const point: DataPoint = { ...input, tags: { ...input.tags } };
     if (this.options.namespacePrefix !== '') point.metric = this.options.namespacePrefix + point.metric;
     const error = validatePoint(point, this.parseOptions);
@@ -158,10 +151,7 @@ export class LinePipeline {
 
   /** A line the framer refused before it could be read whole (longer than its buffer). */
   rejectOversize(sourceName: string, length: number): void {
-    const source = this.source(sourceName);
-    this.linesCollected++;
-    source.counters.received++;
-    source.counters.lastLineAt = this.clock();
+    const source = this.received(sourceName);
     this.reject(
       source,
       'line_too_long',
@@ -241,6 +231,15 @@ export class LinePipeline {
         source.counters.suppressed++;
       }
     }
+  }
+
+  /** Counts one line (or point) read from the source. */
+  private received(sourceName: string): Source {
+    const source = this.source(sourceName);
+    this.linesCollected++;
+    source.counters.received++;
+    source.counters.lastLineAt = this.clock();
+    return source;
   }
 
   private addDefaultTags(tags: Tags): void {

@@ -39,17 +39,8 @@ const KERNEL_CPU_TYPES = [
   'guest',
   'guest_nice',
 ] as const;
-const TCOLLECTOR_CPU_TYPES = [
-  'user',
-  'nice',
-  'system',
-  'idle',
-  'iowait',
-  'irq',
-  'softirq',
-  'guest',
-  'guest_nice',
-] as const;
+// tcollector's list has no `steal`, so the later columns shift onto its names (see CpuTypeLabels).
+const TCOLLECTOR_CPU_TYPES = KERNEL_CPU_TYPES.filter((t) => t !== 'steal');
 
 const VMSTAT_KEYS = new Set(['pgpgin', 'pgpgout', 'pswpin', 'pswpout', 'pgfault', 'pgmajfault']);
 
