@@ -1,4 +1,5 @@
 import type { DataPoint } from '@otsdb/protocol';
+import { tagValue as cleanTagValue } from './collectors/point-batch.js';
 import type { SourceCounters } from './line-pipeline.js';
 import type { SinkStats } from './sink.js';
 
@@ -59,8 +60,10 @@ export function selfMetricPoints(input: SelfMetricsInput): DataPoint[] {
   return points;
 }
 
-/** A collector's file name as a tag value: characters OpenTSDB refuses become `_`. */
+/**
+ * A collector's file name as a tag value, by the built-in collectors' rule (characters OpenTSDB
+ * refuses become `_`); never empty.
+ */
 export function tagValue(name: string): string {
-  const cleaned = name.replace(/[^-_./\p{L}\p{Nd}]/gu, '_');
-  return cleaned === '' ? '_' : cleaned;
+  return name === '' ? '_' : cleanTagValue(name);
 }

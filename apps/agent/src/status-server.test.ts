@@ -118,5 +118,7 @@ describe('selfMetricPoints', () => {
     expect(tagValue('a b@c.py')).toBe('a_b_c.py');
     expect(tagValue('')).toBe('_');
     expect(tagValue('ünïcode-ok_1/x')).toBe('ünïcode-ok_1/x');
+    // OpenTSDB takes letters (one UTF-16 unit each), not other scripts' digits.
+    expect(tagValue('٣𝔸.py')).toBe('__.py');
   });
 });
