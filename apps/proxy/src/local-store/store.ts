@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type DataPoint, seriesKey, toMillis } from '@otsdb/protocol';
 import { type DataDirLock, lockDataDir } from './data-dir-lock.js';
 import { handleRead, type ReadRequest, type ReadResponse } from './http-api.js';
+import { DEFAULT_QUERY_LIMITS } from './query-engine.js';
 import { decodeRecord, encodeBatches, type PointBatch, RecordFormatError } from './record-codec.js';
 import { type Series, SeriesStore } from './series-store.js';
 import { parseDuration } from './time.js';
@@ -145,7 +146,11 @@ function normalize(o: LocalStoreOptions): Config {
     maxSegmentAgeMs: positive('maxSegmentAgeMs', o.maxSegmentAgeMs, 3_600_000),
     maxPendingPoints: positive('maxPendingPoints', o.maxPendingPoints, 1_000_000),
     retentionCheckIntervalMs: positive('retentionCheckIntervalMs', o.retentionCheckIntervalMs, 60_000, true),
-    maxInterpolationSteps: positive('maxInterpolationSteps', o.maxInterpolationSteps, 200_000_000),
+    maxInterpolationSteps: positive(
+      'maxInterpolationSteps',
+      o.maxInterpolationSteps,
+      DEFAULT_QUERY_LIMITS.maxInterpolationSteps,
+    ),
   };
 }
 
