@@ -18,10 +18,15 @@ type Result = {
   dps: Record<string, unknown>;
 };
 
-async function query(h: Harness, m: string, extra = ''): Promise<Result[]> {
+/** GET /api/query over [T0, T0 + 60] for one `m=`; must answer 200. */
+async function get(h: Harness, m: string, extra: string) {
   const r = await h.get('/api/query', `?start=${T0}&end=${T0 + 60}&m=${encodeURIComponent(m)}${extra}`);
   expect(r.status, r.text).toBe(200);
-  return r.json as Result[];
+  return r;
+}
+
+async function query(h: Harness, m: string, extra = ''): Promise<Result[]> {
+  return (await get(h, m, extra)).json as Result[];
 }
 
 async function single(h: Harness, m: string, extra = ''): Promise<Record<number, unknown>> {
@@ -35,8 +40,7 @@ async function single(h: Harness, m: string, extra = ''): Promise<Record<number,
  * check integer vs floating-point formatting exactly.
  */
 async function rawDps(h: Harness, m: string, extra = ''): Promise<string> {
-  const r = await h.get('/api/query', `?start=${T0}&end=${T0 + 60}&m=${encodeURIComponent(m)}${extra}`);
-  expect(r.status, r.text).toBe(200);
+  const r = await get(h, m, extra);
   return relativeKeys(/"dps":(\{[^}]*\})/.exec(r.text)![1]!);
 }
 
