@@ -1,5 +1,6 @@
 import type { DataPoint } from '@otsdb/protocol';
 import type { Logger } from 'pino';
+import type { Collector } from './collectors/types.js';
 
 /**
  * Runs the built-in /proc collectors in-process on their interval and hands their points to the
@@ -8,12 +9,8 @@ import type { Logger } from 'pino';
  * tried again at its next turn.
  */
 
-/** The shape of `./collectors` entries this runner needs. */
-export interface BuiltinCollector {
-  readonly name: string;
-  readonly intervalSeconds: number;
-  collect(ctx?: { procRoot?: string; sysRoot?: string; now?: () => number }): Promise<DataPoint[]>;
-}
+/** What this runner runs: a `./collectors` collector (or a test's stand-in). */
+export type BuiltinCollector = Collector;
 
 export type BuiltinState = 'running' | 'waiting' | 'failing' | 'stopped';
 
