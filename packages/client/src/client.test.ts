@@ -94,6 +94,58 @@ describe('send(): synchronous validation, never throws', () => {
     );
   });
 
+  it('sends tag keys named like Object.prototype members as ordinary tags', async () => {
+    const tsd = await fakeTsd();
+    const c = client({ hosts: [at(tsd)], hostTag: false });
+    const tags = JSON.parse('{"__proto__":"p","constructor":"c","toString":"t"}');
+    expect(c.send('m', 1, tags, { timestamp: T0 })).toEqual({ ok: true });
+    expect(c.sendLine('put m 1700000000 2 __proto__=x hasOwnProperty=y')).toEqual({ ok: true });
+    expect(c.sendPoint({ metric: 'm', timestamp: T0, value: 3, tags: { ['__proto__']: 'z' } })).toEqual({
+      ok: true,
+    });
+    expect(c.send('m', 4, JSON.parse('{"__proto__":"bad value"}'))).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_tag' },
+    });
+    await c.flush();
+    expect(await tsd.waitForLines(3)).toEqual([
+      'put m 1700000000 1 __proto__=p constructor=c toString=t',
+      'put m 1700000000 2 __proto__=x hasOwnProperty=y',
+      'put m 1700000000 3 __proto__=z',
+    ]);
+  });
+
+  it('never adds tags from a polluted Object.prototype', async () => {
+    const tsd = await fakeTsd();
+    const c = client({ hosts: [at(tsd)] });
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.injected = 'x';
+    proto.host = 'not-mine';
+    try {
+      expect(c.send('m', 1, { a: 'b' }, { timestamp: T0 })).toEqual({ ok: true });
+    } finally {
+      delete proto.injected;
+      delete proto.host;
+    }
+    await c.flush();
+    expect(await tsd.waitForLines(1)).toEqual(['put m 1700000000 1 a=b host=testhost']);
+  });
+
+  it('refuses a metric object whose toString cannot be called, without throwing', async () => {
+    const tsd = await downTsd();
+    const c = client({ hosts: [at(tsd)] });
+    expect(c.send(Object.create(null), 1, { a: 'b' })).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_metric' },
+    });
+    expect(
+      c.sendPoint({ metric: 'm', timestamp: T0, value: 1, tags: { a: Object.create(null) } }),
+    ).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_tag' },
+    });
+  });
+
   it('lets the caller reuse its tags object at once', async () => {
     const tsd = await fakeTsd();
     const c = client({ hosts: [at(tsd)], hostTag: false });

@@ -530,8 +530,12 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     try {
       const tags = point.tags;
+      // An own `host` only: a host inherited from a polluted Object.prototype is not the point's.
       const host =
-        this.o.hostTag !== undefined && tags !== null && typeof tags === 'object' && tags.host === undefined
+        this.o.hostTag !== undefined &&
+        tags !== null &&
+        typeof tags === 'object' &&
+        !Object.hasOwn(tags, 'host')
           ? this.o.hostTag
           : undefined;
       let error =

@@ -58,7 +58,7 @@ export class TelnetLineWriter implements EntryWriter {
     pos = writeValue(buf, pos, limit, point.value, point.valueText);
     if (pos < 0) return -1;
     const tags = point.tags;
-    for (const key in tags) {
+    for (const key of ownKeys(tags)) {
       if (pos + 1 > limit) return -1;
       buf[pos++] = 32;
       pos = writeText(buf, pos, limit, key);
@@ -105,7 +105,7 @@ export class JsonEntryWriter implements EntryWriter {
     if (pos < 0) return -1;
     const tags = point.tags;
     let first = true;
-    for (const key in tags) {
+    for (const key of ownKeys(tags)) {
       if (!first) {
         if (pos + 1 > limit) return -1;
         buf[pos++] = 44;
@@ -124,6 +124,14 @@ export class JsonEntryWriter implements EntryWriter {
     }
     return writeText(buf, pos, limit, '}},');
   }
+}
+
+/**
+ * The tag keys to write: own keys only. `for...in` would also visit enumerable properties of the
+ * prototype chain, so a polluted Object.prototype would add tags nobody validated to every line.
+ */
+function ownKeys(tags: DataPoint['tags']): string[] {
+  return Object.keys(tags);
 }
 
 /** JSON's number grammar (RFC 8259). */

@@ -1,5 +1,5 @@
 import type { DataPoint, MetricValue } from '@otsdb/protocol';
-import { seriesKey } from '@otsdb/protocol';
+import { seriesKey, toMillis } from '@otsdb/protocol';
 import { describe, expect, it } from 'vitest';
 import { Dedup } from './dedup.js';
 import type { DedupOptions } from './options.js';
@@ -211,6 +211,51 @@ describe('Dedup behaviour', () => {
     expect(dedup.stats()).toMatchObject({ in: 2, out: 2, suppressed: 0, series: 0 });
     expect(dedup.evict(() => {})).toBe(0);
     expect(dedup.flush(() => {})).toBe(0);
+  });
+});
+
+describe('timestamps: protocol toMillis, OpenTSDB rule (anything that fits in 32 bits is seconds)', () => {
+  it.each([
+    [0, 0],
+    [1_700_000_000, 1_700_000_000_000],
+    [4_294_967_295, 4_294_967_295_000], // largest value that fits in 32 bits: seconds
+    [4_294_967_296, 4_294_967_296], // any higher bit set: milliseconds
+    [1_700_000_000_123, 1_700_000_000_123],
+  ])('%d -> %d', (input, expected) => {
+    expect(toMillis(input)).toBe(expected);
+  });
+
+  it('judges the dedup interval in those units', () => {
+    const dedup = new Dedup({ dedupInterval: 1 });
+    const out = run(dedup, [
+      p('a', 4_294_967_295, 1), // seconds: 4294967295000 ms
+      p('a', 4_294_967_295_999, 1), // milliseconds, 999 ms later: within 1 s, held back
+      p('a', 4_294_967_296_001, 1), // 1001 ms after the sent one: sent
+    ]);
+    expect(out.map((q) => q.timestamp)).toEqual([4_294_967_295, 4_294_967_296_001]);
+  });
+});
+
+describe('tag keys named like Object.prototype members', () => {
+  const KEYS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
+  const tagged = (k: string, v: string, timestamp: number, value: number): DataPoint => ({
+    metric: 'm',
+    timestamp,
+    value,
+    tags: JSON.parse(JSON.stringify({ [k]: v })),
+  });
+
+  it.each(KEYS)('%s is an ordinary key: its values make distinct series', (k) => {
+    const dedup = new Dedup({ dedupInterval: 600 });
+    const out = run(dedup, [
+      tagged(k, 'a', 1_700_000_000, 1),
+      tagged(k, 'b', 1_700_000_001, 1), // another series: sent
+      tagged(k, 'a', 1_700_000_002, 1), // a repeat of the first: held back
+    ]);
+    expect(out.map((q) => q.tags[k])).toEqual(['a', 'b']);
+    expect(dedup.size).toBe(2);
+    expect(dedup.has(`m{${k}=a}`)).toBe(true);
+    expect(dedup.has('m{}')).toBe(false);
   });
 });
 

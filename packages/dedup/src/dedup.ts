@@ -1,8 +1,7 @@
 import type { DataPoint, MetricValue } from '@otsdb/protocol';
-import { seriesKey } from '@otsdb/protocol';
+import { seriesKey, toMillis } from '@otsdb/protocol';
 import { type DedupOptions, resolveOptions } from './options.js';
 import { isZero, sameValue } from './same-value.js';
-import { toMillis } from './timestamp.js';
 
 /** Receives every point the transform lets through, in order. It should not throw. */
 export type Emit = (point: DataPoint) => void;

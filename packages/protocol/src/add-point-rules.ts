@@ -3,6 +3,7 @@ import type { MetricValue, Tags } from './data-point.js';
 import type { PointError } from './errors.js';
 import { javaHashMapOrder, javaHashMapToString } from './java-map.js';
 import type { ResolvedOptions } from './options.js';
+import { tagsFromSorted } from './tags.js';
 import { MAX_MILLIS, MAX_SECONDS } from './timestamp.js';
 import { javaNonFiniteString, javaValueBytes } from './value.js';
 
@@ -131,7 +132,9 @@ export function sortedTags(entries: TagEntries): Tags {
   const values = new Map<string, string>();
   for (const [k, v] of entries) values.set(k, v ?? '');
   const keys = [...values.keys()].sort();
-  const tags: Tags = {};
-  for (const k of keys) tags[k] = values.get(k)!;
-  return tags;
+  return tagsFromSorted(
+    keys,
+    keys.map((k) => values.get(k)!),
+    keys.length,
+  );
 }

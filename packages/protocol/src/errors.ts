@@ -47,6 +47,18 @@ export class ProtocolError extends Error {
   }
 }
 
+/**
+ * A value as it appears in an error, without calling anything the value defines: `String()` on an
+ * object runs its `toString` (which may be missing, throw, or lie), so objects are only named.
+ */
+export function printable(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'function') return 'a function';
+  if (typeof v === 'object' && v !== null) return Array.isArray(v) ? 'an array' : 'an object';
+  // Primitives only: String() never throws for these (symbols included).
+  return String(v);
+}
+
 /** The exact line a TSD writes back for a rejected `put` (without the trailing newline). */
 export function telnetPutError(error: PointError): string {
   const kind = error.category === 'invalid_value' ? 'invalid value' : 'illegal argument';

@@ -1,4 +1,5 @@
 import type { DataPoint, Tags } from './data-point.js';
+import { plainOwnKeysOnly } from './tags.js';
 import { formatValue } from './value.js';
 
 /**
@@ -39,15 +40,6 @@ function formatTags(tags: Tags): string {
     out += ' ' + k + '=' + tags[k];
   }
   return out;
-}
-
-/** Whether `for...in` over `o` visits exactly its own enumerable keys. */
-export function plainOwnKeysOnly(o: object): boolean {
-  const proto: unknown = Object.getPrototypeOf(o);
-  if (proto === null) return true;
-  if (proto !== Object.prototype) return false;
-  for (const _ in Object.prototype) return false;
-  return true;
 }
 
 function formatTagsSorted(tags: Tags): string {

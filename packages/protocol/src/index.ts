@@ -19,6 +19,7 @@ export {
   putResponse,
 } from './put-response.js';
 export { seriesKey } from './series-key.js';
+export { createTags } from './tags.js';
 export type { TelnetCommand, TelnetCommandName, VersionInfo } from './telnet.js';
 export {
   parseTelnetCommand,

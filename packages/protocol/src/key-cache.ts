@@ -33,8 +33,10 @@ function sameText(key: string, s: string, start: number, length: number): boolea
   return true;
 }
 
+// A property name is interned by the engine. The holder has no prototype, so `__proto__` is stored
+// as a key like any other instead of reaching Object.prototype's setter.
 function internalize(key: string): string {
-  const holder: Record<string, number> = {};
+  const holder: Record<string, number> = Object.create(null);
   holder[key] = 0;
   return Object.keys(holder)[0]!;
 }

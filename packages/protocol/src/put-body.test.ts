@@ -318,7 +318,14 @@ describe('properties', () => {
       fc.bigInt({ min: 2n ** 53n, max: 2n ** 63n - 1n }),
       fc.bigInt({ min: -(2n ** 63n), max: -(2n ** 53n) }),
     ),
-    tags: fc.dictionary(name, name, { minKeys: 1, maxKeys: 8 }),
+    tags: fc.dictionary(
+      fc.oneof(
+        { weight: 6, arbitrary: name },
+        { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor') },
+      ),
+      name,
+      { minKeys: 1, maxKeys: 8 },
+    ),
   });
 
   it('decode(encode(points)) gives the points back exactly, bigints included', () => {

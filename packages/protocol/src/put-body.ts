@@ -2,10 +2,10 @@ import { checkAddPoint, sortedTags, type TagEntries } from './add-point-rules.js
 import { firstIllegalChar } from './charset.js';
 import type { DataPoint, Tags } from './data-point.js';
 import { type PointError, ProtocolError } from './errors.js';
-import { plainOwnKeysOnly } from './format.js';
 import { javaHashMapOrder } from './java-map.js';
 import { JsonReader, JsonSyntaxError } from './json-reader.js';
 import { type ProtocolOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import { createTags, plainOwnKeysOnly, tagsFromSorted } from './tags.js';
 import { MAX_MILLIS } from './timestamp.js';
 import { formatValue, parseValueText } from './value.js';
 
@@ -384,9 +384,7 @@ function cleanSortedTags(entries: TagEntries, opts: ResolvedOptions): Tags | und
     sortKeys[at] = k;
     sortValues[at] = v;
   }
-  const tags: Tags = {};
-  for (let i = 0; i < n; i++) tags[sortKeys[i]!] = sortValues[i]!;
-  return tags;
+  return tagsFromSorted(sortKeys, sortValues, n);
 }
 
 function bad(
@@ -407,7 +405,8 @@ function echo(raw: RawEntry): Record<string, unknown> {
   if (raw.value !== null) out.value = raw.value;
   if (raw.tags !== null) {
     const values = new Map(raw.tags);
-    const tags: Record<string, string | null> = {};
+    // Keys from the body: a null-prototype object keeps `__proto__` an ordinary key in the echo.
+    const tags = createTags() as Record<string, string | null>;
     for (const k of javaHashMapOrder([...values.keys()])) tags[k] = values.get(k) ?? null;
     out.tags = tags;
   }
@@ -417,7 +416,7 @@ function echo(raw: RawEntry): Record<string, unknown> {
 /** What OpenTSDB echoes for a point in `?details` replies (value as text, tags in HashMap order). */
 export function datapointEcho(point: DataPoint): Record<string, unknown> {
   const keys = javaHashMapOrder(Object.keys(point.tags));
-  const tags: Tags = {};
+  const tags = createTags();
   for (const k of keys) tags[k] = point.tags[k]!;
   return {
     metric: point.metric,

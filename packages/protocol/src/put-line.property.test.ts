@@ -26,8 +26,15 @@ const value = fc.oneof(
     .filter((b) => b > 2n ** 53n - 1n || b < -(2n ** 53n - 1n)),
 );
 
+// Names Object.prototype defines are valid tag keys and must stay ordinary keys.
+const OBJECT_KEYS = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
+const tagKey = fc.oneof(
+  { weight: 6, arbitrary: name },
+  { weight: 1, arbitrary: fc.constantFrom(...OBJECT_KEYS) },
+);
+
 const tagsArb = (min: number) =>
-  fc.dictionary(name, name, { minKeys: min, maxKeys: 8 }).filter((t) => Object.keys(t).length >= min);
+  fc.dictionary(tagKey, name, { minKeys: min, maxKeys: 8 }).filter((t) => Object.keys(t).length >= min);
 
 /** Canonical valid points: what parsing produces (bigints only beyond 2^53). */
 const point: fc.Arbitrary<DataPoint> = fc.record({
@@ -101,7 +108,7 @@ const tagWord = fc.oneof(
   {
     weight: 6,
     arbitrary: fc
-      .tuple(fc.constantFrom('host', 'dc', 'a', 'b', 'zz'), messyName)
+      .tuple(fc.constantFrom('host', 'dc', 'a', 'b', 'zz', '__proto__', 'constructor'), messyName)
       .map(([k, v]) => k + '=' + v),
   },
   { weight: 1, arbitrary: fc.constantFrom('', 'host', '=a', 'a=', 'a=b=c', '=') },

@@ -241,6 +241,10 @@ describe('parsePutLine: rejected lines, with the reply a TSD writes', () => {
   it('does not throw for non-string input from JavaScript callers', () => {
     expect(parsePutLine(undefined as unknown as string).ok).toBe(false);
     expect(parseCollectorLine(42 as unknown as string).ok).toBe(false);
+    for (const thing of [Object.create(null), { toString: null }, Symbol('s'), () => 1]) {
+      expect(parsePutLine(thing as unknown as string).ok).toBe(false);
+      expect(parseCollectorLine(thing as unknown as string).ok).toBe(false);
+    }
   });
 });
 

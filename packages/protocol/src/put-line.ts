@@ -1,9 +1,10 @@
 import { isAllowedNonAscii } from './charset.js';
-import type { DataPoint, MetricValue, Tags } from './data-point.js';
-import type { PointResult } from './errors.js';
+import type { DataPoint, MetricValue } from './data-point.js';
+import { type PointResult, printable } from './errors.js';
 import { keyFromSlice } from './key-cache.js';
 import { type ProtocolOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { applyPutRules, splitCollectorWords, splitWords } from './put-line-rules.js';
+import { createTags } from './tags.js';
 import { MAX_MILLIS } from './timestamp.js';
 import { integerValue } from './value.js';
 
@@ -75,7 +76,7 @@ function notAString(line: unknown): PointResult {
     error: {
       code: 'invalid_line',
       message: 'not enough arguments (need least 4, got 0)',
-      value: String(line),
+      value: printable(line),
       detail: `a line must be a string, got ${typeof line}`,
     },
   };
@@ -333,7 +334,7 @@ export function scan(
   if (order === undefined) return undefined;
   const n = order.length;
   if (n > opts.maxTags || (n === 0 && !opts.tagsOptional)) return undefined;
-  const tags: Tags = {};
+  const tags = createTags();
   for (let k = 0; k < n; k++) {
     const at = order[k]!;
     tags[keys[at]!] = values[at]!;

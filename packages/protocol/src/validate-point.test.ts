@@ -134,6 +134,82 @@ describe('validatePoint', () => {
     );
   });
 
+  // Objects whose description would throw: no callable toString, a throwing toString or
+  // Symbol.toPrimitive, a proxy whose every trap throws, throwing getters.
+  const boom = () => {
+    throw new Error('boom');
+  };
+  const hostile: unknown[] = [
+    Object.create(null),
+    { toString: null, valueOf: null },
+    { toString: boom },
+    { [Symbol.toPrimitive]: boom },
+    Object.assign(() => 1, { toString: boom }),
+    Symbol('s'),
+    new Proxy(
+      {},
+      { get: boom, ownKeys: boom, getPrototypeOf: boom, has: boom, getOwnPropertyDescriptor: boom },
+    ),
+    Object.defineProperty({}, 'host', { get: boom, enumerable: true }),
+  ];
+
+  it.each(['metric', 'timestamp', 'value', 'tags', 'valueText'])(
+    'returns an error for a hostile %s instead of throwing',
+    (field) => {
+      for (const thing of hostile) {
+        const e = validatePoint({ ...ok, [field]: thing } as unknown as DataPoint);
+        expect(e).toBeDefined();
+        expect(typeof e?.message).toBe('string');
+      }
+    },
+  );
+
+  it('returns an error for a hostile point or tag value instead of throwing', () => {
+    for (const thing of hostile) {
+      expect(validatePoint(thing as DataPoint)?.code).toBeDefined();
+      expect(validatePoint({ ...ok, tags: { host: thing } } as unknown as DataPoint)?.code).toBe(
+        'invalid_tag',
+      );
+    }
+    const getter = Object.defineProperty({ ...ok }, 'metric', { get: boom });
+    expect(validatePoint(getter)).toEqual(expect.objectContaining({ code: 'invalid_line' }));
+    expect(validatePoint(getter)?.message).toBe('not a datapoint: reading it threw boom');
+    const e = validatePoint({ ...ok, metric: Object.create(null) });
+    expect(e?.code).toBe('invalid_metric');
+    expect(e?.detail).toBe('metric must be a non-empty string, got an object');
+  });
+
+  it('never throws for anything in any field (fast-check)', () => {
+    const anything = fc.anything({
+      withNullPrototype: true,
+      withObjectString: true,
+      withBoxedValues: true,
+      withMap: true,
+      withSet: true,
+      withTypedArray: true,
+      withSparseArray: true,
+      withBigInt: true,
+      withDate: true,
+      withUnicodeString: true,
+    });
+    const field = fc.constantFrom('metric', 'timestamp', 'value', 'tags', 'valueText', 'point', 'tag');
+    // Hostile values are picked inside the property: fast-check itself would trip over them.
+    const pick = fc.nat({ max: hostile.length * 3 });
+    fc.assert(
+      fc.property(anything, pick, field, (generated, at, where) => {
+        const t = at < hostile.length ? hostile[at] : generated;
+        const point =
+          where === 'point' ? t : where === 'tag' ? { ...ok, tags: { host: t } } : { ...ok, [where]: t };
+        const e = validatePoint(point as DataPoint);
+        if (e !== undefined) {
+          expect(typeof e.code).toBe('string');
+          expect(typeof e.message).toBe('string');
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('agrees with the put-line parser: a point is valid exactly when its line parses', () => {
     const name = fc.stringMatching(/^[a-z!é ]{0,4}$/);
     fc.assert(

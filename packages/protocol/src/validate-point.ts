@@ -1,9 +1,9 @@
 import { checkAddPoint, type TagEntries } from './add-point-rules.js';
 import { firstIllegalChar } from './charset.js';
 import type { DataPoint, MetricValue } from './data-point.js';
-import type { PointError } from './errors.js';
+import { type PointError, printable } from './errors.js';
 import { parseJavaLong } from './java-long.js';
-import { type ProtocolOptions, resolveOptions } from './options.js';
+import { type ProtocolOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { MAX_MILLIS } from './timestamp.js';
 import { parseValueText } from './value.js';
 
@@ -12,27 +12,45 @@ import { parseValueText } from './value.js';
  * applies in `TSDB.addPoint`, with its messages: positive timestamp of at most 13 digits, finite
  * value or signed 64-bit integer, 1..maxTags tags (0 allowed with `tagsOptional`), and OpenTSDB's
  * character set in metric, tag keys and tag values. A `valueText` must spell the same value,
- * since formatters write it instead of `value`. Returns undefined for a valid point; never throws.
+ * since formatters write it instead of `value`. Returns undefined for a valid point.
+ *
+ * Never throws for any point: callers hand it untrusted objects. Values of the wrong type are
+ * described without calling their `toString`, and a point whose reading throws (a getter, a
+ * proxy) is refused as `invalid_line`. Only bad `options` throw (`ProtocolError`).
  */
 export function validatePoint(point: DataPoint, options?: ProtocolOptions): PointError | undefined {
   const opts = resolveOptions(options);
+  try {
+    return checkPoint(point, opts);
+  } catch (err) {
+    return {
+      code: 'invalid_line',
+      message: 'not a datapoint: reading it threw ' + thrownText(err),
+      value: 'an object',
+      detail:
+        'a datapoint is an object with metric, timestamp, value and tags fields; reading one of them threw',
+    };
+  }
+}
+
+function checkPoint(point: DataPoint, opts: ResolvedOptions): PointError | undefined {
   if (typeof point !== 'object' || point === null) {
-    return { code: 'invalid_line', message: 'not a datapoint: ' + String(point), value: String(point) };
+    return { code: 'invalid_line', message: 'not a datapoint: ' + printable(point), value: printable(point) };
   }
   const { metric, timestamp, value, tags, valueText } = point;
   if (typeof metric !== 'string' || metric.length === 0) {
     return {
       code: 'invalid_metric',
       message: 'empty metric name',
-      value: String(metric),
+      value: printable(metric),
       detail: `metric must be a non-empty string, got ${describe(metric)}`,
     };
   }
   if (typeof timestamp !== 'number' || !Number.isInteger(timestamp) || timestamp <= 0) {
     return {
       code: 'invalid_timestamp',
-      message: 'invalid timestamp: ' + String(timestamp),
-      value: String(timestamp),
+      message: 'invalid timestamp: ' + printable(timestamp),
+      value: printable(timestamp),
       detail: `timestamp of ${metric} must be a positive integer (seconds or milliseconds), got ${describe(timestamp)}`,
     };
   }
@@ -55,7 +73,7 @@ export function validatePoint(point: DataPoint, options?: ProtocolOptions): Poin
     return {
       code: 'invalid_value',
       message: 'empty value',
-      value: String(value),
+      value: printable(value),
       detail: `value of ${metric} must be a number or a bigint, got ${describe(value)}`,
     };
   }
@@ -67,7 +85,7 @@ export function validatePoint(point: DataPoint, options?: ProtocolOptions): Poin
     return {
       code: 'missing_tags',
       message: 'Need at least one tag (metric=' + metric + ', tags={})',
-      value: String(tags),
+      value: printable(tags),
       detail: `tags of ${metric} must be an object of strings, got ${describe(tags)}`,
     };
   }
@@ -78,7 +96,7 @@ export function validatePoint(point: DataPoint, options?: ProtocolOptions): Poin
       return {
         code: 'invalid_tag',
         message: 'Invalid tag value with key [' + k + ']: ' + (v === '' ? 'empty string' : 'null'),
-        value: String(v),
+        value: printable(v),
         detail: `tag value of ${k} must be a string, got ${describe(v)}`,
       };
     }
@@ -99,11 +117,7 @@ export function validatePoint(point: DataPoint, options?: ProtocolOptions): Poin
   return checkAddPoint(metric, timestamp, value, float, entries, opts);
 }
 
-function tagsAreClean(
-  tags: Record<string, string>,
-  keys: readonly string[],
-  opts: ReturnType<typeof resolveOptions>,
-): boolean {
+function tagsAreClean(tags: Record<string, string>, keys: readonly string[], opts: ResolvedOptions): boolean {
   for (const k of keys) {
     const v = tags[k]!;
     if (k.length === 0 || v.length === 0) return false;
@@ -117,7 +131,7 @@ function checkValueText(valueText: unknown, value: MetricValue, metric: string):
     return {
       code: 'invalid_value',
       message: 'empty value',
-      value: String(valueText),
+      value: printable(valueText),
       detail: `valueText of ${metric} must be a non-empty string, got ${describe(valueText)}`,
     };
   }
@@ -156,6 +170,14 @@ function describe(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'bigint') return v + 'n';
   if (v === null) return 'null';
-  if (typeof v === 'object') return Array.isArray(v) ? 'an array' : 'an object';
+  if (typeof v === 'object' || typeof v === 'function') return printable(v);
   return `${typeof v} ${String(v)}`;
+}
+
+function thrownText(err: unknown): string {
+  try {
+    return err instanceof Error ? String(err.message) : printable(err);
+  } catch {
+    return 'something unreadable';
+  }
 }
