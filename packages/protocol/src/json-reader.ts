@@ -66,15 +66,19 @@ export class JsonReader {
   readKey(): string {
     const s = this.text;
     const start = this.pos + 1;
-    let hash = 0;
+    let low = 0;
+    let high = 0;
+    let ascii = true;
     for (let i = start; ; i++) {
       const c = s.charCodeAt(i);
       if (c === 34) {
         this.pos = i + 1;
-        return keyFromSlice(s, start, i, hash);
+        return keyFromSlice(s, start, i, low, high, ascii);
       }
       if (c === 92 || c < 32 || Number.isNaN(c)) return this.readString();
-      hash = (Math.imul(hash, 31) + c) | 0;
+      if (c >= 128) ascii = false;
+      high = (high << 7) | (low >>> 21);
+      low = ((low << 7) | c) & 0xfffffff;
     }
   }
 

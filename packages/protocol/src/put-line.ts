@@ -1,10 +1,10 @@
 import { isAllowedNonAscii } from './charset.js';
 import type { DataPoint, MetricValue } from './data-point.js';
 import { type PointResult, printable } from './errors.js';
-import { keyFromSlice } from './key-cache.js';
+import { keyFromSlice, keyHash } from './key-cache.js';
 import { type ProtocolOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { applyPutRules, splitCollectorWords, splitWords } from './put-line-rules.js';
-import { createTags } from './tags.js';
+import { tagsFromSlices } from './tags.js';
 import { MAX_MILLIS } from './timestamp.js';
 import { integerValue } from './value.js';
 
@@ -82,10 +82,15 @@ function notAString(line: unknown): PointResult {
   };
 }
 
-// Scratch space for one line's tags in arrival order. Parsing is synchronous and never
-// re-entered, so sharing it avoids two allocations per line.
+/** More tags than any sane line has: such lines are left to the rules. */
+const MAX_SCANNED_TAGS = 256;
+
+// Scratch space for one line's tags in arrival order: interned keys, and where each value lies in
+// the line (values are sliced only into the tags object). Parsing is synchronous and never
+// re-entered, so sharing it avoids allocations per line.
 const keys: string[] = [];
-const values: string[] = [];
+const valueStarts = new Int32Array(MAX_SCANNED_TAGS);
+const valueEnds = new Int32Array(MAX_SCANNED_TAGS);
 
 // Lines from one source name their tags in the same order every time (`host dc cpu ...`). The
 // sorted order of each key sequence seen recently is remembered, so most lines are ordered by
@@ -96,14 +101,12 @@ interface OrderEntry {
 }
 const ORDER_SLOTS = 63;
 const orderCache: Array<OrderEntry | undefined> = new Array<OrderEntry | undefined>(ORDER_SLOTS + 1);
-/** More tags than any sane line has: such lines are left to the rules. */
-const MAX_SCANNED_TAGS = 256;
 
 /**
  * Indices of `keys[0..count)` in ascending key order, duplicates with the same value dropped, or
  * undefined when a key repeats with another value (the rules report that).
  */
-function sortedOrder(count: number, signature: number): number[] | undefined {
+function sortedOrder(line: string, count: number, signature: number): number[] | undefined {
   const slot = (signature ^ count) & ORDER_SLOTS;
   const cached = orderCache[slot];
   if (cached !== undefined && cached.keys.length === count) {
@@ -126,7 +129,7 @@ function sortedOrder(count: number, signature: number): number[] | undefined {
     for (let j = 0; j < order.length; j++) {
       const existing = keys[order[j]!]!;
       if (existing === key) {
-        if (values[order[j]!] !== values[k]) return undefined;
+        if (!sameValue(line, order[j]!, k)) return undefined;
         duplicate = true;
         break;
       }
@@ -141,6 +144,13 @@ function sortedOrder(count: number, signature: number): number[] | undefined {
   // A sequence with a repeated key is not remembered: next time its values may differ.
   if (!duplicates) orderCache[slot] = { keys: keys.slice(0, count), order };
   return order;
+}
+
+/** Whether the values of scanned tags `a` and `b` are the same text. */
+function sameValue(line: string, a: number, b: number): boolean {
+  const length = valueEnds[a]! - valueStarts[a]!;
+  if (valueEnds[b]! - valueStarts[b]! !== length) return false;
+  return line.startsWith(line.slice(valueStarts[a], valueEnds[a]), valueStarts[b]);
 }
 
 // Powers of ten that are exact doubles: digits / 10^k is then correctly rounded (Clinger's fast path).
@@ -294,7 +304,9 @@ export function scan(
       continue;
     }
     const keyStart = i;
-    let hash = 0;
+    let low = 0;
+    let high = 0;
+    let ascii = true;
     for (; i < end; i++) {
       c = s.charCodeAt(i);
       if (c < 128) {
@@ -302,13 +314,17 @@ export function scan(
           if (c === 61) break;
           return undefined;
         }
-      } else if (!isAllowedNonAscii(c, opts)) {
+      } else if (isAllowedNonAscii(c, opts)) {
+        ascii = false;
+      } else {
         return undefined;
       }
-      hash = (Math.imul(hash, 31) + c) | 0;
+      high = (high << 7) | (low >>> 21);
+      low = ((low << 7) | c) & 0xfffffff;
     }
     if (i === keyStart || i >= end) return undefined;
-    const key = keyFromSlice(s, keyStart, i, hash);
+    const key = keyFromSlice(s, keyStart, i, low, high, ascii);
+    signature = (Math.imul(signature, 0x01000193) ^ keyHash(low, high)) | 0;
     i++;
     const tagValueStart = i;
     for (; i < end; i++) {
@@ -325,19 +341,15 @@ export function scan(
     if (i === tagValueStart) return undefined;
     if (count === MAX_SCANNED_TAGS) return undefined;
     keys[count] = key;
-    values[count] = s.slice(tagValueStart, i);
+    valueStarts[count] = tagValueStart;
+    valueEnds[count] = i;
     count++;
-    signature = (Math.imul(signature, 0x01000193) ^ hash) | 0;
   }
 
-  const order = sortedOrder(count, signature);
+  const order = sortedOrder(s, count, signature);
   if (order === undefined) return undefined;
   const n = order.length;
   if (n > opts.maxTags || (n === 0 && !opts.tagsOptional)) return undefined;
-  const tags = createTags();
-  for (let k = 0; k < n; k++) {
-    const at = order[k]!;
-    tags[keys[at]!] = values[at]!;
-  }
+  const tags = tagsFromSlices(s, keys, valueStarts, valueEnds, order, n);
   return { metric, timestamp, value, tags, valueText };
 }
