@@ -146,6 +146,43 @@ describe('send(): synchronous validation, never throws', () => {
     });
   });
 
+  it('refuses an invalid point before the drop policy runs: nothing queued is dropped for it', async () => {
+    const tsd = await downTsd();
+    const c = client({ hosts: [at(tsd)], maxQueue: 2, dropPolicy: 'drop_oldest' });
+    expect(c.send('m', 1, { a: 'b' })).toEqual({ ok: true });
+    expect(c.send('m', 2, { a: 'b' })).toEqual({ ok: true });
+    expect(c.send('m', 3, { a: 'b c' })).toMatchObject({ ok: false, error: { code: 'invalid_tag' } });
+    expect(c.send('m', 4, { a: 'Zü rich' })).toMatchObject({ ok: false, error: { code: 'invalid_tag' } });
+    expect(c.stats()).toMatchObject({ queued: 2, dropped: 0, invalid: 2 });
+  });
+
+  it('refuses a point whose getters throw, without throwing', async () => {
+    const tsd = await downTsd();
+    const c = client({ hosts: [at(tsd)] });
+    const boom = () => {
+      throw new Error('boom');
+    };
+    const tags = Object.defineProperty({ a: 'b' }, 'c', { get: boom, enumerable: true });
+    const r = c.send('m', 1, tags);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toContain('boom');
+    const point = Object.defineProperty({ timestamp: T0, value: 1, tags: {} }, 'metric', { get: boom });
+    expect(c.sendPoint(point as never)).toMatchObject({ ok: false });
+    expect(await c.write([point as never])).toMatchObject({ ok: false, error: { code: 'invalid_point' } });
+    expect(c.stats()).toMatchObject({ queued: 0 });
+  });
+
+  it('never writes a blank or newline from extraChars into a telnet line; HTTP carries it', async () => {
+    const tsd = await downTsd();
+    const protocolOptions = { extraChars: ' \n' };
+    const telnet = client({ hosts: [at(tsd)], protocolOptions });
+    expect(telnet.send('m', 1, { a: 'x\nput evil 1 1 k=v' })).toMatchObject({ ok: false });
+    expect(telnet.send('m', 1, { a: 'x\ny' })).toMatchObject({ ok: false, error: { code: 'invalid_line' } });
+    expect(telnet.send('m', 1, { a: 'x y' })).toMatchObject({ ok: false, error: { code: 'invalid_line' } });
+    const http = client({ hosts: [at(tsd)], protocol: 'http', protocolOptions });
+    expect(http.send('m', 1, { a: 'x y' })).toEqual({ ok: true });
+  });
+
   it('lets the caller reuse its tags object at once', async () => {
     const tsd = await fakeTsd();
     const c = client({ hosts: [at(tsd)], hostTag: false });

@@ -150,6 +150,12 @@ const TOO_LARGE: PointError = Object.freeze({
   message: 'point is too large to queue',
 });
 const FLUSH_OK: FlushResult = Object.freeze({ ok: true }) as FlushResult;
+/** `stage` result when reading the point threw (the writers' own results are -1 and -2). */
+const THREW = -3;
+const READ_THREW: PointError = Object.freeze({
+  code: 'invalid_line',
+  message: 'not a valid point: reading it threw',
+});
 
 /**
  * Non-blocking OpenTSDB client: `send()` validates, encodes and queues a point and returns at
@@ -164,6 +170,8 @@ export class Client extends EventEmitter<ClientEvents> {
   private readonly transport: Transport;
   private readonly bucket: TokenBucket | undefined;
   private readonly writer: EntryWriter;
+  /** Why the writer refused a point validatePoint accepts (telnet: names extraChars let through). */
+  private readonly unwritable: PointError;
   private readonly validation: ProtocolOptions;
   private readonly validationWithHost: ProtocolOptions;
   private readonly parseOptions: ProtocolOptions;
@@ -237,7 +245,13 @@ export class Client extends EventEmitter<ClientEvents> {
     };
     if (o.protocol === 'telnet') {
       const suffix = o.user === undefined ? '' : ` user=${o.user} password=${o.password ?? ''}`;
-      this.writer = new TelnetLineWriter(o.telnetTimestamps, suffix);
+      this.writer = new TelnetLineWriter(o.telnetTimestamps, suffix, o.protocolOptions);
+      this.unwritable = {
+        code: 'invalid_line',
+        message:
+          'a telnet put line cannot carry this point: a name holds a blank, a control character or "=" ' +
+          '(protocolOptions.extraChars allows it, but they separate the words of a put line)',
+      };
       this.transport = new TelnetTransport(
         {
           tls: o.tls,
@@ -251,7 +265,8 @@ export class Client extends EventEmitter<ClientEvents> {
         hooks,
       );
     } else {
-      this.writer = new JsonEntryWriter();
+      this.writer = new JsonEntryWriter(o.protocolOptions);
+      this.unwritable = { code: 'invalid_line', message: 'not a valid /api/put datapoint' };
       this.transport = new HttpTransport(
         {
           tls: o.tls,
@@ -344,7 +359,7 @@ export class Client extends EventEmitter<ClientEvents> {
       ? parsePutLine(text, this.parseOptions)
       : parseCollectorLine(text, this.parseOptions);
     if (!parsed.ok) return this.invalidResult(parsed.error);
-    return this.accept(parsed.point);
+    return this.accept(parsed.point, true);
   }
 
   /**
@@ -359,12 +374,10 @@ export class Client extends EventEmitter<ClientEvents> {
       return Promise.resolve(failed(new ClientError('invalid_point', 'write() takes an array of points')));
     }
     if (points.length === 0) return Promise.resolve({ ok: true, accepted: 0, rejected: 0, errors: [] });
-    const hosts: Array<string | undefined> = [];
     const invalid: InvalidPoint[] = [];
     for (let i = 0; i < points.length; i++) {
-      const checked = this.check(points[i]!);
-      if (checked === undefined || typeof checked === 'string') hosts.push(checked);
-      else invalid.push({ index: i, error: checked });
+      const error = this.validate(points[i]!);
+      if (error !== undefined) invalid.push({ index: i, error });
     }
     if (invalid.length > 0) return Promise.resolve(this.invalidWrite(invalid, points.length));
     const n = points.length;
@@ -384,8 +397,13 @@ export class Client extends EventEmitter<ClientEvents> {
     };
     for (let i = 0; i < n; i++) {
       const point = points[i]!;
-      const size = this.queue.append(this.writer, point, hosts[i], txn);
-      const problem = size < 0 ? TOO_LARGE : this.lineProblem(size, point);
+      let size: number;
+      try {
+        size = this.queue.append(this.writer, point, this.o.hostTag, txn);
+      } catch {
+        size = THREW; // a getter that threw now and not while validating
+      }
+      const problem = size < 0 ? this.refusal(size) : this.lineProblem(size, point);
       if (problem !== undefined) {
         this.queue.removeNewest(size < 0 ? i : i + 1);
         return Promise.resolve(this.invalidWrite([{ index: i, error: problem }], n));
@@ -494,21 +512,38 @@ export class Client extends EventEmitter<ClientEvents> {
     return this.timestampDivisor === 1 ? ms : Math.floor(ms / this.timestampDivisor);
   }
 
-  private accept(point: DataPoint): SendResult {
-    const host = this.check(point);
-    if (host !== undefined && typeof host !== 'string') return this.invalidResult(host);
-    if (this.held() >= this.o.maxQueue && !this.makeRoom()) return this.queueFull;
-    const size = this.queue.append(this.writer, point, host);
-    if (size < 0) return this.invalidResult(TOO_LARGE);
-    const problem = this.lineProblem(size, point);
-    if (problem !== undefined) {
-      this.queue.removeNewest(1);
-      return this.invalidResult(problem);
+  /**
+   * Writes the point into the queue's buffer, checking it on the way (see entry-writer.ts), then
+   * applies the queue policy and commits it. `validatePoint` runs only for points the writer could
+   * not settle alone (non-ASCII names, bigints, value texts) and to word a refusal; `parsed`
+   * points come from protocol's parser, which applied the same rules already.
+   */
+  private accept(point: DataPoint, parsed = false): SendResult {
+    let size: number;
+    try {
+      size = this.queue.stage(this.writer, point, this.o.hostTag);
+    } catch {
+      size = THREW; // a getter or proxy that throws: validate() words it
     }
+    if (size < 0 || !(parsed || this.writer.plain)) {
+      const error = this.validate(point) ?? (size < 0 ? this.refusal(size) : undefined);
+      if (error !== undefined) return this.invalidResult(error);
+    }
+    const problem = this.lineProblem(size, point);
+    if (problem !== undefined) return this.invalidResult(problem);
+    if (this.held() >= this.o.maxQueue && !this.makeRoom()) return this.queueFull;
+    this.queue.commit();
     if (this.queue.overBytes && !this.shedBytes()) return this.queueFull;
     if (!this.needDrain && this.held() >= this.o.highWaterMark) this.needDrain = true;
     if (!this.pumpScheduled) this.schedulePump();
     return OK;
+  }
+
+  /** Why a point validatePoint accepts could still not be queued (`size` from the queue). */
+  private refusal(size: number): PointError {
+    if (size === -1) return TOO_LARGE;
+    if (size === THREW) return READ_THREW;
+    return this.unwritable;
   }
 
   private invalidResult(error: PointError): SendResult {
@@ -518,10 +553,11 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   /**
-   * Validates with protocol's rules, the automatic host tag included. Returns the host tag to add
-   * (undefined for none), or the point's error; never throws.
+   * Validates with protocol's rules, the automatic host tag included (added unless the tags have
+   * an own enumerable `host`, as the writers decide). Returns the point's error, or undefined for
+   * a valid point; never throws.
    */
-  private check(point: DataPoint): string | undefined | PointError {
+  private validate(point: DataPoint): PointError | undefined {
     if (point === null || typeof point !== 'object') {
       return {
         code: 'invalid_value',
@@ -530,12 +566,11 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     try {
       const tags = point.tags;
-      // An own `host` only: a host inherited from a polluted Object.prototype is not the point's.
       const host =
         this.o.hostTag !== undefined &&
         tags !== null &&
         typeof tags === 'object' &&
-        !Object.hasOwn(tags, 'host')
+        !Object.prototype.propertyIsEnumerable.call(tags, 'host')
           ? this.o.hostTag
           : undefined;
       let error =
@@ -546,10 +581,10 @@ export class Client extends EventEmitter<ClientEvents> {
         // Re-check with the host tag in place so the message counts tags the way the TSD would.
         error = validatePoint({ ...point, tags: { ...tags, host } }, this.validation) ?? error;
       }
-      return error ?? host;
+      return error;
     } catch (err) {
-      // Input no validator expects (an object whose toString throws, a getter that throws):
-      // still an invalid point, never an exception out of send().
+      // Input no validator expects (a getter or proxy that throws): still an invalid point,
+      // never an exception out of send().
       return { code: 'invalid_value', message: `not a valid point: ${describeCause(err)}` };
     }
   }

@@ -6,6 +6,7 @@ import { writeText } from './entry-writer.js';
 
 /** Writes the metric name and a newline: enough to see which entry is which. */
 const names: EntryWriter = {
+  plain: true,
   write: (point, _host, buf, pos, limit) => {
     const end = writeText(buf, pos, limit, point.metric);
     if (end < 0 || end + 1 > limit) return -1;

@@ -2,10 +2,14 @@ import type { DataPoint } from '@otsdb/protocol';
 
 /**
  * Writes one point's wire form (a telnet line, a JSON object) into `buf` from `pos`, not past
- * `limit`. Returns the end offset, or -1 when it needs more room than `limit` leaves.
+ * `limit`, checking it on the way. Returns the end offset, NO_ROOM (-1) when it needs more room
+ * than `limit` leaves, or REFUSED (-2) when the point breaks a rule the writer checks. After a
+ * write, `plain` says whether the writer checked every rule (else the caller validates).
+ * `hostTag` is the automatic host tag, written unless the point's tags have their own.
  */
 export interface EntryWriter {
-  write(point: DataPoint, host: string | undefined, buf: Buffer, pos: number, limit: number): number;
+  write(point: DataPoint, hostTag: string | undefined, buf: Buffer, pos: number, limit: number): number;
+  readonly plain: boolean;
 }
 
 /** Consecutive entries taken for one write or request: byte runs (views into the queue's chunks). */
@@ -41,6 +45,9 @@ export class EntryQueue<O> {
   private queuedBytes = 0;
   private chunk: Buffer;
   private chunkPos = 0;
+  private stagedChunk: Buffer | undefined;
+  private stagedStart = 0;
+  private stagedEnd = 0;
 
   constructor(
     readonly maxEntries: number,
@@ -91,38 +98,59 @@ export class EntryQueue<O> {
 
   /**
    * Writes `point` as a new entry. Returns its size in bytes, or -1 when no slot is free or the
-   * entry is larger than any chunk may be. May leave the queue over `maxBytes`: the caller then
-   * drops by its policy (`dropOldest`, or `removeNewest` for the entry just added).
+   * entry is larger than any chunk may be, or -2 when the writer refused the point. May leave the
+   * queue over `maxBytes`: the caller then drops by its policy (`dropOldest`, or `removeNewest`
+   * for the entry just added).
    */
-  append(writer: EntryWriter, point: DataPoint, host: string | undefined, owner?: O): number {
+  append(writer: EntryWriter, point: DataPoint, hostTag: string | undefined, owner?: O): number {
     if (this.count === this.maxEntries) return -1;
-    if (this.count === this.chunkOf.length) this.grow();
+    const size = this.stage(writer, point, hostTag);
+    if (size >= 0) this.commit(owner);
+    return size;
+  }
+
+  /**
+   * Writes `point` after the last entry without making it an entry yet, so the caller can decide
+   * (validate, make room by its policy) before `commit()`; the next `stage` overwrites it. Returns
+   * its size, -1 when it is larger than any chunk may be, or -2 when the writer refused it.
+   */
+  stage(writer: EntryWriter, point: DataPoint, hostTag: string | undefined): number {
     let start = this.chunkPos;
-    let end = writer.write(point, host, this.chunk, start, this.chunk.length);
-    if (end < 0) {
-      let size = this.chunkBytes;
-      for (;;) {
-        const chunk = Buffer.allocUnsafe(size);
-        end = writer.write(point, host, chunk, 0, size);
-        if (end >= 0) {
-          this.chunk = chunk;
-          start = 0;
-          break;
-        }
-        size *= 4;
+    let end = writer.write(point, hostTag, this.chunk, start, this.chunk.length);
+    let chunk = this.chunk;
+    if (end === -1) {
+      for (let size = this.chunkBytes; ; size *= 4) {
         if (size > MAX_ENTRY_BYTES) return -1;
+        chunk = Buffer.allocUnsafe(size);
+        start = 0;
+        end = writer.write(point, hostTag, chunk, 0, size);
+        if (end !== -1) break;
       }
     }
+    if (end < 0) return end;
+    this.stagedChunk = chunk;
+    this.stagedStart = start;
+    this.stagedEnd = end;
+    return end - start;
+  }
+
+  /** Makes the point written by the last `stage` the newest entry. Needs a free slot (`hasSlot`). */
+  commit(owner?: O): void {
+    if (this.count === this.chunkOf.length) this.grow();
+    const chunk = this.stagedChunk!;
+    const start = this.stagedStart;
+    const end = this.stagedEnd;
+    this.stagedChunk = undefined;
+    this.chunk = chunk;
     let at = this.head + this.count;
     if (at >= this.chunkOf.length) at -= this.chunkOf.length;
-    this.chunkOf[at] = this.chunk;
+    this.chunkOf[at] = chunk;
     this.starts[at] = start;
     this.ends[at] = end;
     if (owner !== undefined) this.owners[at] = owner;
     this.chunkPos = end;
     this.count++;
     this.queuedBytes += end - start;
-    return end - start;
   }
 
   /** Removes the oldest entry; returns whether there was one and its owner slot. */

@@ -5,7 +5,7 @@ export { formatCollectorLine, formatPutLine } from './format.js';
 export type { LineFramerOptions } from './line-framer.js';
 export { LineFramer } from './line-framer.js';
 export type { ProtocolOptions } from './options.js';
-export { DEFAULT_MAX_TAGS } from './options.js';
+export { asciiNameTable, DEFAULT_MAX_TAGS } from './options.js';
 export type { ApiError, DecodePutBodyResult, IndexedPointError } from './put-body.js';
 export { datapointEcho, decodePutBody, encodePutBody } from './put-body.js';
 export { parseCollectorLine, parsePutLine } from './put-line.js';

@@ -115,3 +115,13 @@ function compile(options: ProtocolOptions): ResolvedOptions {
   }
   return Object.freeze({ maxTags, tagsOptional, extraChars, ascii, ...scanTables(ascii) });
 }
+
+/**
+ * Which ASCII code units a metric, tag key or tag value may hold under these options: OpenTSDB's
+ * `Tags.validateString` set plus the ASCII `extraChars`, as 128 entries, 1 where allowed. For
+ * encoders that check names while they copy them; a non-ASCII code unit still needs
+ * `validatePoint` (it may be a letter). A fresh copy: changing it changes nothing here.
+ */
+export function asciiNameTable(options?: ProtocolOptions): Uint8Array {
+  return resolveOptions(options).ascii.slice();
+}
