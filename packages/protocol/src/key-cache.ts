@@ -5,7 +5,7 @@
  *
  * Recognising a cached key must not read its characters again: comparing two strings one
  * `charCodeAt` at a time cost as much as the rest of a tag. So callers pack the code units while
- * they scan a key (see `packKey`); up to 8 ASCII code units, length plus the two packed words
+ * they scan a key (see `keyFromSlice`); up to 8 ASCII code units, length plus the two packed words
  * spell the key exactly and three integer comparisons identify it. Longer or non-ASCII keys are
  * still compared character by character.
  * Bounded: 512 sets of 2 entries, the newest key displacing the older one.
