@@ -2,6 +2,8 @@ export type { DataPoint, MetricValue, Tags } from './data-point.js';
 export type { PointError, PointErrorCategory, PointErrorCode, PointResult } from './errors.js';
 export { lineTooLongError, ProtocolError, telnetPutError } from './errors.js';
 export { formatCollectorLine, formatPutLine } from './format.js';
+export type { JavaLongResult } from './java-long.js';
+export { parseJavaLong } from './java-long.js';
 export type { LineFramerOptions } from './line-framer.js';
 export { LineFramer } from './line-framer.js';
 export type { ProtocolOptions } from './options.js';

@@ -16,39 +16,8 @@ export function javaSplit(text: string, separator: string): string[] {
   return end === parts.length ? parts : parts.slice(0, end);
 }
 
-export type JavaLongResult = { ok: true; value: bigint } | { ok: false; message: string };
-
-const MAX_LONG = 0x7fffffffffffffffn;
-
-/**
- * OpenTSDB's `Tags.parseLong`: optional sign then decimal digits, within signed 64 bits; the
- * messages are the `NumberFormatException` texts a TSD puts into its replies.
- */
-export function parseJavaLong(s: string): JavaLongResult {
-  const n = s.length;
-  if (n === 0) return { ok: false, message: 'Empty string' };
-  const first = s.charCodeAt(0);
-  const signed = first === 43 || first === 45;
-  let i = 0;
-  if (signed) {
-    if (n === 1) return { ok: false, message: 'Just a sign, no value: ' + s };
-    if (n > 20) return { ok: false, message: 'Value too long: ' + s };
-    i = 1;
-  } else if (n > 19) {
-    return { ok: false, message: 'Value too long: ' + s };
-  }
-  for (let k = i; k < n; k++) {
-    const c = s.charCodeAt(k);
-    if (c < 48 || c > 57) return { ok: false, message: "Invalid character '" + s.charAt(k) + "' in " + s };
-  }
-  const magnitude = BigInt(s.slice(i));
-  if (first === 45) {
-    if (magnitude > MAX_LONG + 1n) return { ok: false, message: 'Overflow in ' + s };
-    return { ok: true, value: -magnitude };
-  }
-  if (magnitude > MAX_LONG) return { ok: false, message: 'Overflow in ' + s };
-  return { ok: true, value: magnitude };
-}
+// OpenTSDB's `Tags.parseLong` lives in the protocol package; the store's parsers use that one.
+export { type JavaLongResult, parseJavaLong } from '@otsdb/protocol';
 
 /**
  * Java's `Integer.parseInt` (what a TSD uses for `max`, `limit`, `back_scan`): optional sign and
