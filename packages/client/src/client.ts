@@ -176,6 +176,8 @@ export class Client extends EventEmitter<ClientEvents> {
   private readonly validationWithHost: ProtocolOptions;
   private readonly parseOptions: ProtocolOptions;
   private readonly hostLeavesNoRoom: boolean;
+  /** Lines from writeLines() go out as they are (telnet, nothing added or converted). */
+  private readonly passesLines: boolean;
   private readonly timestampDivisor: number;
   private readonly abort = new AbortController();
 
@@ -243,6 +245,11 @@ export class Client extends EventEmitter<ClientEvents> {
       onReplay: (batches) => this.onReplay(batches),
       onRemoteLine: (endpoint, line) => this.onRemoteLine(endpoint, line),
     };
+    this.passesLines =
+      o.protocol === 'telnet' &&
+      o.user === undefined &&
+      o.hostTag === undefined &&
+      o.telnetTimestamps === 'as-is';
     if (o.protocol === 'telnet') {
       const suffix = o.user === undefined ? '' : ` user=${o.user} password=${o.password ?? ''}`;
       this.writer = new TelnetLineWriter(o.telnetTimestamps, suffix, o.protocolOptions);
@@ -383,18 +390,7 @@ export class Client extends EventEmitter<ClientEvents> {
     const n = points.length;
     if (this.held() + n > this.o.maxQueue)
       return Promise.resolve(this.refuseWrite(n, `${this.held()} of ${this.o.maxQueue} held`));
-    let resolveTxn!: (result: WriteResult) => void;
-    const promise = new Promise<WriteResult>((resolve) => {
-      resolveTxn = resolve;
-    });
-    const txn: Transaction = {
-      pending: n,
-      accepted: 0,
-      rejected: 0,
-      errors: [],
-      error: undefined,
-      resolve: resolveTxn,
-    };
+    const { promise, txn } = transaction(n);
     for (let i = 0; i < n; i++) {
       const point = points[i]!;
       let size: number;
@@ -418,6 +414,67 @@ export class Client extends EventEmitter<ClientEvents> {
     if (this.held() >= this.o.highWaterMark) this.needDrain = true;
     this.schedulePump();
     return promise;
+  }
+
+  /**
+   * `write()` for put lines that are encoded already: `count` lines in `data`, line `i` being
+   * `data[ends[i - 1], ends[i])` (the first starts at 0), each `put ...` ending in `\n`, checked
+   * with OpenTSDB's rules by the caller (protocol's `PutLineScreen` or `parsePutLine`). A gateway
+   * forwards such lines without building a point per line: a telnet client that sends lines as
+   * they are (no host tag, no credentials, timestamps as-is) queues the bytes in one copy,
+   * checking only each line's frame and length. Any other client parses the lines and writes the
+   * points. Same transaction and admission as `write()`; an index in `invalid` is a line's.
+   */
+  writeLines(data: Uint8Array, ends: ArrayLike<number>, count: number): Promise<WriteResult> {
+    if (this.closing) return Promise.resolve(failed(new ClientError('closed', 'client is closed')));
+    if (count === 0) return Promise.resolve({ ok: true, accepted: 0, rejected: 0, errors: [] });
+    if (!this.passesLines) return this.writeParsedLines(data, ends, count);
+    const max = this.o.maxLineLength;
+    const invalid: InvalidPoint[] = [];
+    let start = 0;
+    for (let i = 0; i < count; i++) {
+      const end = ends[i]!;
+      const problem = lineFrameProblem(data, start, end, max);
+      if (problem !== undefined) invalid.push({ index: i, error: problem });
+      start = end;
+    }
+    if (invalid.length > 0) return Promise.resolve(this.invalidWrite(invalid, count));
+    if (this.held() + count > this.o.maxQueue)
+      return Promise.resolve(this.refuseWrite(count, `${this.held()} of ${this.o.maxQueue} held`));
+    if (this.queue.byteLength + start > this.o.maxQueueBytes) {
+      return Promise.resolve(
+        this.refuseWrite(count, `queued bytes would exceed maxQueueBytes ${this.o.maxQueueBytes}`),
+      );
+    }
+    const { promise, txn } = transaction(count);
+    if (!this.queue.appendEncoded(data, ends, count, txn)) {
+      return Promise.resolve(this.refuseWrite(count, `${this.held()} of ${this.o.maxQueue} held`));
+    }
+    if (this.held() >= this.o.highWaterMark) this.needDrain = true;
+    this.schedulePump();
+    return promise;
+  }
+
+  /** `writeLines` for a client that must build each point (HTTP, host tag, credentials...). */
+  private writeParsedLines(data: Uint8Array, ends: ArrayLike<number>, count: number): Promise<WriteResult> {
+    const bytes = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    const points: DataPoint[] = [];
+    const invalid: InvalidPoint[] = [];
+    let start = 0;
+    for (let i = 0; i < count; i++) {
+      const end = ends[i]!;
+      const problem = lineFrameProblem(bytes, start, end, 0);
+      if (problem !== undefined) {
+        invalid.push({ index: i, error: problem });
+      } else {
+        const parsed = parsePutLine(bytes.toString('utf8', start, end - 1), this.parseOptions);
+        if (parsed.ok) points.push(parsed.point);
+        else invalid.push({ index: i, error: parsed.error });
+      }
+      start = end;
+    }
+    if (invalid.length > 0) return Promise.resolve(this.invalidWrite(invalid, count));
+    return this.write(points);
   }
 
   private invalidWrite(invalid: InvalidPoint[], total: number): WriteResult {
@@ -1006,4 +1063,55 @@ function httpHeaders(o: ResolvedOptions): Record<string, string> {
     else headers[o.tokenHeader] = o.token;
   }
   return headers;
+}
+
+const typedIndexOf = Uint8Array.prototype.indexOf;
+
+/** A write transaction and the promise its settlement resolves. */
+function transaction(pending: number): { promise: Promise<WriteResult>; txn: Transaction } {
+  let resolveTxn!: (result: WriteResult) => void;
+  const promise = new Promise<WriteResult>((resolve) => {
+    resolveTxn = resolve;
+  });
+  const txn: Transaction = {
+    pending,
+    accepted: 0,
+    rejected: 0,
+    errors: [],
+    error: undefined,
+    resolve: resolveTxn,
+  };
+  return { promise, txn };
+}
+
+/**
+ * Why `data[start, end)` is not one framed put line (`put ` ... `\n`), or is longer than
+ * `maxLineLength` (0: no limit) without its `\n`.
+ */
+function lineFrameProblem(
+  data: Uint8Array,
+  start: number,
+  end: number,
+  maxLineLength: number,
+): PointError | undefined {
+  if (!(end > start + 4 && end <= data.length)) {
+    return {
+      code: 'invalid_line',
+      message: `line ends at ${end}, before its start ${start} or past the data`,
+    };
+  }
+  if (data[start] !== 112 || data[start + 1] !== 117 || data[start + 2] !== 116 || data[start + 3] !== 32) {
+    return { code: 'invalid_line', message: 'a line to forward must start with "put "' };
+  }
+  // One newline, at the end: another would smuggle a second command to the TSD.
+  if (typedIndexOf.call(data, 10, start) !== end - 1) {
+    return { code: 'invalid_line', message: 'a line to forward must end with its only newline' };
+  }
+  if (maxLineLength > 0 && end - start - 1 > maxLineLength) {
+    return {
+      code: 'line_too_long',
+      message: `put line is ${end - start - 1} bytes, longer than maxLineLength ${maxLineLength}`,
+    };
+  }
+  return undefined;
 }

@@ -133,3 +133,80 @@ describe('EntryQueue', () => {
     );
   });
 });
+
+describe('EntryQueue.appendEncoded', () => {
+  const block = (entries: string[]) => {
+    const src = Buffer.from(entries.join(''));
+    const ends: number[] = [];
+    let at = 0;
+    for (const e of entries) ends.push((at += e.length));
+    return { src, ends };
+  };
+
+  it('copies a block across chunks, entry by entry in order, beside points appended one by one', () => {
+    const q = new EntryQueue<string>(1000, 100_000, 16, 2);
+    q.append(names, p('first'), undefined);
+    const entries = Array.from({ length: 50 }, (_, i) => `line-${i}-${'x'.repeat(i % 9)}\n`);
+    const { src, ends } = block(entries);
+    expect(q.appendEncoded(src, ends, entries.length, 'txn')).toBe(true);
+    q.append(names, p('last'), undefined);
+    expect(q).toMatchObject({ length: 52, byteLength: src.length + 6 + 5 });
+    src.fill(0); // the queue holds its own copy
+    expect(text(q.take(1).runs)).toBe('first\n');
+    const taken = q.take(1000);
+    expect(taken.count).toBe(50); // stops where the owner changes
+    expect(text(taken.runs)).toBe(entries.join(''));
+    expect(text(q.take(10).runs)).toBe('last\n');
+  });
+
+  it('an entry larger than a chunk gets a chunk of its own', () => {
+    const q = new EntryQueue<string>(10, 10_000, 8);
+    const { src, ends } = block(['ab\n', `${'y'.repeat(40)}\n`, 'cd\n']);
+    expect(q.appendEncoded(src, ends, 3)).toBe(true);
+    expect(text(q.take(10).runs)).toBe(src.toString());
+  });
+
+  it('refuses, changing nothing, when the slots are not free or the offsets go backwards', () => {
+    const q = new EntryQueue<string>(3, 10_000, 64);
+    q.append(names, p('a'), undefined);
+    const { src, ends } = block(['b\n', 'c\n', 'd\n']);
+    expect(q.appendEncoded(src, ends, 3)).toBe(false);
+    expect(q.appendEncoded(src, [4, 2], 2)).toBe(false);
+    expect(q).toMatchObject({ length: 1, byteLength: 2 });
+    expect(q.appendEncoded(src, ends, 2)).toBe(true);
+    expect(text(q.take(10).runs)).toBe('a\nb\nc\n');
+  });
+
+  it('property: any blocks and points interleaved come out as they went in', () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.string({ minLength: 1, maxLength: 5 }),
+            fc.array(fc.string({ maxLength: 30 }), { maxLength: 12 }),
+          ),
+          { maxLength: 30 },
+        ),
+        fc.integer({ min: 4, max: 64 }),
+        (items, chunkBytes) => {
+          const q = new EntryQueue<string>(10_000, 1e9, chunkBytes, 1);
+          let expected = '';
+          for (const item of items) {
+            if (typeof item === 'string') {
+              q.append(names, p(item), undefined);
+              expected += item + '\n';
+            } else {
+              const entries = item.map((e) => e + '\n');
+              const { src, ends } = block(entries);
+              expect(q.appendEncoded(src, ends, entries.length)).toBe(true);
+              expected += entries.join('');
+            }
+          }
+          expect(q.byteLength).toBe(Buffer.byteLength(expected));
+          expect(text(q.take(100_000).runs)).toBe(expected);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -153,6 +153,62 @@ export class EntryQueue<O> {
     this.queuedBytes += end - start;
   }
 
+  /**
+   * Appends `count` entries whose bytes are ready: entry `k` is `src[ends[k - 1], ends[k])` (the
+   * first starts at 0). They are copied in as few runs as the chunks allow, so a block of
+   * encoded lines costs one copy, not one per entry. Returns false, changing nothing, when the
+   * slots are not free or an entry is larger than any chunk may be.
+   */
+  appendEncoded(src: Uint8Array, ends: ArrayLike<number>, count: number, owner?: O): boolean {
+    if (count <= 0) return true;
+    if (this.count + count > this.maxEntries) return false;
+    let previous = 0;
+    for (let k = 0; k < count; k++) {
+      const end = ends[k]!;
+      if (end - previous > MAX_ENTRY_BYTES || end < previous) return false;
+      previous = end;
+    }
+    while (this.count + count > this.chunkOf.length) this.grow();
+    this.stagedChunk = undefined;
+    let from = 0;
+    let srcPos = 0;
+    while (from < count) {
+      const room = this.chunk.length - this.chunkPos;
+      let to = from;
+      while (to < count && ends[to]! - srcPos <= room) to++;
+      if (to === from) {
+        // Not one more entry fits: a fresh chunk (the old one keeps its handed-out views).
+        this.chunk = Buffer.allocUnsafe(Math.max(this.chunkBytes, ends[from]! - srcPos));
+        this.chunkPos = 0;
+        continue;
+      }
+      const chunk = this.chunk;
+      const base = this.chunkPos - srcPos;
+      const runEnd = ends[to - 1]!;
+      chunk.set(src.subarray(srcPos, runEnd), this.chunkPos);
+      let at = this.head + this.count;
+      const size = this.chunkOf.length;
+      if (at >= size) at -= size;
+      let start = srcPos;
+      for (let k = from; k < to; k++) {
+        const end = ends[k]!;
+        this.chunkOf[at] = chunk;
+        this.starts[at] = base + start;
+        this.ends[at] = base + end;
+        if (owner !== undefined) this.owners[at] = owner;
+        start = end;
+        at++;
+        if (at === size) at = 0;
+      }
+      this.count += to - from;
+      this.chunkPos += runEnd - srcPos;
+      this.queuedBytes += runEnd - srcPos;
+      srcPos = runEnd;
+      from = to;
+    }
+    return true;
+  }
+
   /** Removes the oldest entry; returns whether there was one and its owner slot. */
   dropOldest(): { dropped: boolean; owner: O | undefined } {
     if (this.count === 0) return { dropped: false, owner: undefined };

@@ -11,6 +11,7 @@ export { asciiNameTable, DEFAULT_MAX_TAGS } from './options.js';
 export type { ApiError, DecodePutBodyResult, IndexedPointError } from './put-body.js';
 export { datapointEcho, decodePutBody, encodePutBody } from './put-body.js';
 export { parseCollectorLine, parsePutLine } from './put-line.js';
+export { PutLineScreen } from './put-line-screen.js';
 export type { PutOutcome, PutReply, PutResponseMode } from './put-response.js';
 export {
   decodeErrorEnvelope,

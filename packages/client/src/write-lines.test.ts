@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { at, client, fakeTsd, T0 } from './__fixtures__/harness.js';
+
+// Client.writeLines: encoded put lines forwarded as they are (telnet) or parsed (anything else).
+
+/** Lines as writeLines takes them: one buffer and the end offset of each line. */
+function encoded(lines: readonly string[]): { data: Buffer; ends: Uint32Array; count: number } {
+  const data = Buffer.from(lines.map((l) => l + '\n').join(''));
+  const ends = new Uint32Array(lines.length);
+  let at = 0;
+  lines.forEach((l, i) => {
+    at += Buffer.byteLength(l) + 1;
+    ends[i] = at;
+  });
+  return { data, ends, count: lines.length };
+}
+
+const LINES = [
+  `put sys.cpu.user ${T0} 42.5 host=web01 cpu=0`,
+  `put sys.cpu.user ${T0 + 1} -7 host=web01 cpu=1`,
+  `put m ${T0}123 007 a=b`,
+];
+
+describe('Client.writeLines', () => {
+  it('telnet without additions: the lines go out byte for byte, acknowledged as a transaction', async () => {
+    const tsd = await fakeTsd();
+    const c = client({ hosts: [at(tsd)], hostTag: false });
+    const { data, ends, count } = encoded(LINES);
+    const result = await c.writeLines(data, ends, count);
+    expect(result).toMatchObject({ ok: true, accepted: 3 });
+    expect(await tsd.waitForLines(3)).toEqual(LINES);
+    expect(c.stats()).toMatchObject({ sent: 3, queued: 0 });
+  });
+
+  it('a block larger than the queue chunks is split across them in order', async () => {
+    const tsd = await fakeTsd();
+    const c = client({ hosts: [at(tsd)], hostTag: false, maxQueue: 100_000 });
+    const many = Array.from(
+      { length: 20_000 },
+      (_, i) => `put m ${T0 + i} ${i} host=h${i % 7} k=${'v'.repeat(i % 30)}x`,
+    );
+    const { data, ends, count } = encoded(many);
+    expect(data.length).toBeGreaterThan(256 * 1024 * 2);
+    expect(await c.writeLines(data, ends, count)).toMatchObject({ ok: true, accepted: 20_000 });
+    expect(await tsd.waitForLines(20_000)).toEqual(many);
+  });
+
+  it('refuses badly framed lines by index and queues nothing of the write', async () => {
+    const tsd = await fakeTsd();
+    const c = client({ hosts: [at(tsd)], hostTag: false, maxLineLength: 60 });
+    const good = `put m ${T0} 1 a=b\n`;
+    const cases: Array<[string, string]> = [
+      ['get m 1 1 a=b\n', 'must start with "put "'],
+      [`put m ${T0} 1 a=b`, 'must end with its only newline'],
+      [`put m ${T0} 1 a=b\ndiediedie\n`, 'must end with its only newline'],
+      [`put m ${T0} 1 a=${'x'.repeat(60)}\n`, 'longer than maxLineLength 60'],
+    ];
+    for (const [bad, why] of cases) {
+      const data = Buffer.from(good + bad);
+      const result = await c.writeLines(data, [good.length, data.length], 2);
+      expect(result.ok).toBe(false);
+      if (result.ok) continue;
+      expect(result.error.code).toBe('invalid_point');
+      expect(result.invalid).toHaveLength(1);
+      expect(result.invalid[0]!.index).toBe(1);
+      expect(result.invalid[0]!.error.message).toContain(why);
+    }
+    // Offsets that do not describe the data are refused too.
+    const data = Buffer.from(good);
+    expect((await c.writeLines(data, [good.length + 10], 1)).ok).toBe(false);
+    expect((await c.writeLines(data, [0], 1)).ok).toBe(false);
+    expect(c.stats()).toMatchObject({ queued: 0, sent: 0 });
+    expect(await c.writeLines(data, [good.length], 1)).toMatchObject({ ok: true, accepted: 1 });
+    expect(await tsd.waitForLines(1)).toEqual([good.trim()]);
+  });
+
+  it('all or nothing: a write the queue cannot hold is refused whole', async () => {
+    const tsd = await fakeTsd({ mode: { kind: 'stall' } });
+    const c = client({ hosts: [at(tsd)], hostTag: false, maxQueue: 4 });
+    const { data, ends, count } = encoded([...LINES, ...LINES]);
+    const result = await c.writeLines(data, ends, count);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error.code).toBe('queue_full');
+    expect(c.stats().queued).toBe(0);
+  });
+
+  it('a client that adds a host tag parses the lines and writes points', async () => {
+    const tsd = await fakeTsd();
+    const c = client({ hosts: [at(tsd)] });
+    const { data, ends, count } = encoded([`put a ${T0} 1 x=y`, `put b ${T0} 2 host=own`]);
+    expect(await c.writeLines(data, ends, count)).toMatchObject({ ok: true, accepted: 2 });
+    expect(await tsd.waitForLines(2)).toEqual([`put a ${T0} 1 x=y host=testhost`, `put b ${T0} 2 host=own`]);
+  });
+
+  it('over HTTP the lines become /api/put points; a line the rules refuse is reported by index', async () => {
+    const tsd = await fakeTsd({ protocol: 'http' });
+    const c = client({ hosts: [at(tsd)], protocol: 'http', hostTag: false, lingerMs: 0 });
+    const { data, ends, count } = encoded(LINES);
+    expect(await c.writeLines(data, ends, count)).toMatchObject({ ok: true, accepted: 3 });
+    const points = await tsd.waitForPoints(3);
+    expect(points.map((p) => [p.metric, p.timestamp, p.tags])).toEqual([
+      ['sys.cpu.user', T0, { cpu: '0', host: 'web01' }],
+      ['sys.cpu.user', T0 + 1, { cpu: '1', host: 'web01' }],
+      ['m', T0 * 1000 + 123, { a: 'b' }],
+    ]);
+    const bad = encoded([LINES[0]!, `put m ${T0} 1x a=b`]);
+    const refused = await c.writeLines(bad.data, bad.ends, bad.count);
+    expect(refused.ok).toBe(false);
+    if (!refused.ok)
+      expect(refused.invalid.map((i) => [i.index, i.error.code])).toEqual([[1, 'invalid_value']]);
+  });
+});
