@@ -73,6 +73,8 @@ export interface VictoriaMetrics {
   readonly putUrl: string;
   /** True between a successful start and stop. */
   readonly running: boolean;
+  /** The server process's id while it runs (benchmarks read its CPU time). */
+  readonly pid: number | undefined;
   /**
    * Sends telnet lines (a trailing newline is added) on a fresh connection and waits until the
    * server has closed it. Lines whose timestamp has more than 10 digits are refused here,
@@ -153,6 +155,9 @@ class VictoriaMetricsProcess implements VictoriaMetrics {
   }
   get running(): boolean {
     return this.#running !== undefined;
+  }
+  get pid(): number | undefined {
+    return this.#running?.child.pid;
   }
 
   logs(): string[] {

@@ -1,24 +1,28 @@
 /**
- * Points per second through the proxy, measured end to end with a load generator in a child
- * process (pre-formatted put lines over several connections, as fast as the sockets take them):
+ * Points per second through the proxy, measured end to end: the proxy as operators run it (the
+ * built `dist/main.js` in a child process, configured by a file), a load generator in another
+ * child process (pre-formatted put lines over several connections, as fast as the sockets take
+ * them), and the real VictoriaMetrics:
  *
  *   1. telnet, authenticated (user/password tags), into the null backend: the proxy's own cost
  *   2. the same over TLS
  *   3. straight into VictoriaMetrics (no proxy): the reference
  *   4. through the proxy (authenticated, forward over telnet) into VictoriaMetrics
  *
- * then bench/query.ts (the local store's query benchmark) when present.
+ * then bench/query.ts (the local store's query benchmark) when present. The workspace is built
+ * first (turbo, cached), so the figures are those of the shipped JavaScript.
  *
  *   pnpm --filter @otsdb/proxy bench            BENCH_SECONDS=5 BENCH_CONNECTIONS=4 BENCH_SKIP_VM=1
+ *   BENCH_SKIP_QUERY=1 leaves out the query benchmark; BENCH_PROXY_NODE_ARGS passes node flags.
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { type ChildProcess, fork, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { makeTempDir, startVictoriaMetrics, tlsFixtures, type VictoriaMetrics } from '@otsdb/testkit';
 import { writeCredentials } from '../src/__fixtures__/credentials.js';
-import { createNullBackend } from '../src/backends/null-backend.js';
-import { type ProxyHandle, startProxy } from '../src/proxy.js';
 import type { LoadOptions } from './load-generator.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 5);
@@ -26,6 +30,67 @@ const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 4);
 const SKIP_VM = process.env['BENCH_SKIP_VM'] === '1';
 const AUTH_SUFFIX = ' user=bench password=bench-secret';
 const generatorPath = fileURLToPath(new URL('./load-generator.ts', import.meta.url));
+const appDir = fileURLToPath(new URL('..', import.meta.url));
+const rootDir = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** Builds the proxy and the packages it uses (turbo skips what is up to date). */
+function build(): void {
+  const turbo = join(rootDir, 'node_modules', '.bin', 'turbo');
+  const r = spawnSync(turbo, ['run', 'build', '--filter=@otsdb/proxy...', '--output-logs=errors-only'], {
+    cwd: rootDir,
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) throw new Error(`build failed (${r.status ?? r.signal})`);
+}
+
+interface ProxyProcess {
+  ports: { telnet?: number; telnetTls?: number };
+  /** CPU seconds the process used so far (user + system), from /proc. */
+  cpuSeconds(): number;
+  stop(): Promise<void>;
+}
+
+/** `node dist/main.js --config <file>`; resolves once it logged the ports it listens on. */
+async function startProxyProcess(dir: string, name: string, config: unknown): Promise<ProxyProcess> {
+  const file = join(dir, `${name}.json`);
+  await writeFile(file, JSON.stringify(config));
+  // BENCH_PROXY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the proxy.
+  const nodeArgs = (process.env['BENCH_PROXY_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
+  const child = spawn(process.execPath, [...nodeArgs, join(appDir, 'dist', 'main.js'), '--config', file], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let stderr = '';
+  const ports = await new Promise<ProxyProcess['ports']>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      for (const line of stderr.split('\n')) {
+        if (line.includes('opentsdb-proxy listening'))
+          resolve((JSON.parse(line) as { ports: ProxyProcess['ports'] }).ports);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`proxy exited with ${code}: ${stderr}`)));
+  });
+  return {
+    ports,
+    cpuSeconds: () => processCpuSeconds(child.pid!),
+    async stop() {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+function processCpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 interface LoadResult {
   lines: number;
@@ -95,6 +160,7 @@ async function vmRate(
 }
 
 async function main(): Promise<void> {
+  build();
   const cpu = cpus();
   console.log('opentsdb-proxy benchmark');
   console.log(
@@ -103,40 +169,48 @@ async function main(): Promise<void> {
       .join(' ')}`,
   );
   console.log(
-    `load: ${CONNECTIONS} connections from a child process, ${SECONDS} s per run; proxy, generator and VictoriaMetrics share the machine\n`,
+    `load: ${CONNECTIONS} connections from a child process, ${SECONDS} s per run; proxy (dist/main.js), generator and VictoriaMetrics are separate processes sharing the machine\n`,
   );
 
   const dir = await makeTempDir('proxy-bench-');
   const tls = await tlsFixtures();
   const credentials = await writeCredentials(dir.path, [{ name: 'bench', password: 'bench-secret' }]);
+  const common = {
+    logLevel: 'info',
+    auth: { mode: 'file', file: { path: credentials, watch: false } },
+    limits: { idleTimeoutMs: 0 },
+  };
   const results: Array<[string, string]> = [];
+  const report = (name: string, figure: string, extra = '') => {
+    results.push([name, figure + extra]);
+    console.log(`${name.padEnd(44)} ${figure}`);
+  };
   try {
-    const backend = createNullBackend();
-    const proxy: ProxyHandle = await startProxy(
-      {
-        listeners: { telnet: { port: 0 }, telnetTls: { port: 0 }, http: false },
-        tls: { cert: tls.serverCert.path, key: tls.serverKey.path },
-        auth: { mode: 'file', file: { path: credentials, watch: false } },
-        limits: { idleTimeoutMs: 0 },
-      },
-      { backend },
-    );
+    const proxy = await startProxyProcess(dir.path, 'null', {
+      ...common,
+      listeners: { telnet: { port: 0 }, telnetTls: { port: 0 }, http: false },
+      tls: { cert: tls.serverCert.path, key: tls.serverKey.path },
+      backend: { type: 'null' },
+    });
     try {
       for (const [name, port, ca] of [
         ['telnet -> proxy (auth) -> null', proxy.ports.telnet!, undefined],
         ['TLS telnet -> proxy (auth) -> null', proxy.ports.telnetTls!, tls.ca.pem],
       ] as const) {
-        const before = backend.stats().received;
+        const cpuBefore = proxy.cpuSeconds();
+        // The generator returns once the proxy closed each connection: it read every line.
         const run = await load({
           host: '127.0.0.1',
           port,
           ...(ca === undefined ? {} : { ca }),
           suffix: AUTH_SUFFIX,
         });
-        const got = backend.stats().received - before;
-        const rate = got / run.seconds;
-        results.push([name, `${fmt(rate)} points/s (${fmt(got)} of ${fmt(run.lines)} lines sent)`]);
-        console.log(`${name.padEnd(44)} ${fmt(rate)} points/s`);
+        const perPoint = ((proxy.cpuSeconds() - cpuBefore) / run.lines) * 1e9;
+        report(
+          name,
+          `${fmt(run.lines / run.seconds)} points/s`,
+          ` (${fmt(run.lines)} lines; proxy CPU ${fmt(perPoint)} ns/point)`,
+        );
       }
     } finally {
       await proxy.stop();
@@ -145,29 +219,33 @@ async function main(): Promise<void> {
     if (!SKIP_VM) {
       const vm = await startVictoriaMetrics({ extraArgs: ['-memory.allowedBytes=512MiB'] });
       try {
+        const vmCpu = () => (vm.pid === undefined ? Number.NaN : processCpuSeconds(vm.pid));
         const direct = await vmRows(vm);
+        let vmBefore = vmCpu();
         const directRun = await load({ host: '127.0.0.1', port: vm.telnetPort, suffix: '' });
         const d = await vmRate(vm, direct, directRun);
-        results.push(['telnet -> VictoriaMetrics (direct)', `${fmt(d.rate)} points/s (${fmt(d.rows)} rows)`]);
-        console.log(`${'telnet -> VictoriaMetrics (direct)'.padEnd(44)} ${fmt(d.rate)} points/s`);
+        report(
+          'telnet -> VictoriaMetrics (direct)',
+          `${fmt(d.rate)} points/s`,
+          ` (${fmt(d.rows)} rows; VictoriaMetrics CPU ${fmt(((vmCpu() - vmBefore) / d.rows) * 1e9)} ns/point)`,
+        );
 
-        const forward = await startProxy({
+        const forward = await startProxyProcess(dir.path, 'forward', {
+          ...common,
           listeners: { telnet: { port: 0 }, http: false },
-          auth: { mode: 'file', file: { path: credentials, watch: false } },
-          limits: { idleTimeoutMs: 0 },
           backend: { type: 'forward', forward: { targets: [`telnet://127.0.0.1:${vm.telnetPort}`] } },
         });
         try {
           const before = await vmRows(vm);
+          vmBefore = vmCpu();
+          const proxyBefore = forward.cpuSeconds();
           const run = await load({ host: '127.0.0.1', port: forward.ports.telnet!, suffix: AUTH_SUFFIX });
           const p = await vmRate(vm, before, run);
           const share = d.rate > 0 ? ` = ${((p.rate / d.rate) * 100).toFixed(0)}% of direct` : '';
-          results.push([
+          report(
             'telnet -> proxy (auth) -> VictoriaMetrics',
-            `${fmt(p.rate)} points/s${share} (${fmt(p.rows)} rows)`,
-          ]);
-          console.log(
-            `${'telnet -> proxy (auth) -> VictoriaMetrics'.padEnd(44)} ${fmt(p.rate)} points/s${share}`,
+            `${fmt(p.rate)} points/s${share}`,
+            ` (${fmt(p.rows)} rows; proxy CPU ${fmt(((forward.cpuSeconds() - proxyBefore) / p.rows) * 1e9)} ns/point, VictoriaMetrics ${fmt(((vmCpu() - vmBefore) / p.rows) * 1e9)} ns/point)`,
           );
         } finally {
           await forward.stop();
@@ -184,7 +262,7 @@ async function main(): Promise<void> {
   for (const [name, figure] of results) console.log(`  ${name.padEnd(44)} ${figure}`);
 
   const query = fileURLToPath(new URL('./query.ts', import.meta.url));
-  if (existsSync(query)) {
+  if (existsSync(query) && process.env['BENCH_SKIP_QUERY'] !== '1') {
     console.log('\nlocal store queries (bench/query.ts)');
     await new Promise<void>((resolve) => {
       const child = spawn(process.execPath, ['--conditions=@otsdb/source', '--import', 'tsx', query], {

@@ -188,6 +188,8 @@ const schema = z.strictObject({
           maxQueue: intFrom(1000, 100_000_000).default(100_000),
           batchSize: intFrom(1, 1_000_000).optional(),
           concurrency: intFrom(1, 64).optional(),
+          /** Connections per telnet target (a TSD reads each connection on one thread). */
+          connections: intFrom(1, 64).default(4),
           /** Telnet targets: how millisecond timestamps are written (VictoriaMetrics needs seconds/fractional). */
           telnetTimestamps: z.enum(['as-is', 'seconds', 'fractional']).default('as-is'),
           gzip: bool.default(false),

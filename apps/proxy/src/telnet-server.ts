@@ -5,16 +5,18 @@ import {
   type DataPoint,
   LineFramer,
   lineTooLongError,
+  PutLineScreen,
   parseTelnetCommand,
   telnetHelpReply,
   telnetPutError,
   telnetStatsReply,
   telnetUnknownCommandReply,
 } from '@otsdb/protocol';
-import type { BackendWriteResult } from './backends/backend.js';
+import type { BackendWriteResult, LineBatch } from './backends/backend.js';
 import type { ProxyContext } from './context.js';
 import { credentialTagProblem, FoundCredentials } from './credential-tags.js';
 import type { TokenBucket } from './limits/rate-limit.js';
+import { LineBatchBuilder } from './line-batch-builder.js';
 import { isRejection, type Rejection, rejection } from './write-rules.js';
 
 export interface TelnetListenerOptions {
@@ -133,13 +135,25 @@ class TelnetConnection {
   readonly #framer: LineFramer;
   readonly #found = new FoundCredentials();
   readonly #maxPending: number;
+  readonly #credentialKeys: { user: Buffer; password: Buffer };
+  readonly #maxTags: number;
+  readonly #tagsOptional: boolean;
 
   #batch: DataPoint[] = [];
   readonly #batchLimit: number;
+  /** Lines taken as bytes (see #takeBytes), when the backend forwards lines as they are. */
+  readonly #lineBatch: LineBatchBuilder | undefined;
+  readonly #screen: PutLineScreen | undefined;
+  /** The principal #fast describes. */
+  #fastOwner: Principal | undefined;
+  #fast: FastRules | undefined;
+  /** The verified credentials as bytes, compared on the byte path. */
+  #userBytes: Buffer | undefined;
+  #passwordBytes: Buffer | undefined;
   /** Points handed to the backend whose write has not resolved yet (retries included). */
   #pending = 0;
   /** Batches the backend refused for lack of room: written again once it drains. */
-  readonly #retry: DataPoint[][] = [];
+  readonly #retry: Outgoing[] = [];
   /** Set when the backend filled up during a read: the rest of the read's lines wait. */
   #stalled = false;
 
@@ -179,13 +193,26 @@ class TelnetConnection {
     this.#socket = socket;
     this.#source = socket.remoteAddress;
     this.#maxPending = ctx.config.limits.maxPendingPointsPerConnection;
+    this.#credentialKeys = {
+      user: Buffer.from(ctx.rules.names.user, 'utf8'),
+      password: Buffer.from(ctx.rules.names.password, 'utf8'),
+    };
+    this.#maxTags = ctx.config.protocol.maxTags;
+    this.#tagsOptional = ctx.config.protocol.tagsOptional;
     this.#batchLimit = Math.max(1, Math.min(MAX_BATCH, ctx.backend.maxBatch ?? MAX_BATCH));
     this.#reverifyMs = ctx.config.auth.cacheTtlMs;
+    if (ctx.backend.writeLines !== undefined) {
+      this.#lineBatch = new LineBatchBuilder(this.#batchLimit);
+      this.#screen = new PutLineScreen(ctx.rules.parseOptions);
+    }
     this.#framer = new LineFramer({
       maxLineLength: ctx.config.limits.maxLineLength,
       onLine: (line) => this.#onLine(line),
       // Its reply keeps its place among the other lines' (which may wait for authentication).
       onOversize: (length) => this.#onLine(length),
+      ...(this.#lineBatch === undefined
+        ? {}
+        : { onLineBytes: (buf: Buffer, start: number, end: number) => this.#takeBytes(buf, start, end) }),
     });
     socket.setNoDelay(true);
     socket.setKeepAlive(true, 60_000);
@@ -483,6 +510,12 @@ class TelnetConnection {
     if (result.ok) {
       this.#user = user;
       this.#password = password;
+      this.#userBytes = undefined;
+      this.#passwordBytes = undefined;
+      if (this.#lineBatch !== undefined) {
+        this.#userBytes = Buffer.from(user, 'utf8');
+        this.#passwordBytes = Buffer.from(password, 'utf8');
+      }
       this.#principal = result.principal;
       this.#verifiedAt = performance.now();
       this.#admit(point, tagCount, result.principal);
@@ -507,29 +540,137 @@ class TelnetConnection {
       this.#reject(refused);
       return;
     }
-    const limiter = ctx.rateLimiter;
-    if (limiter !== undefined) {
-      if (this.#bucketOwner !== principal || this.#bucket === undefined) {
-        this.#bucketOwner = principal;
-        const key = ctx.auth.anonymous === undefined ? `p:${principal.name}` : `ip:${this.#source ?? ''}`;
-        this.#bucket = limiter.bucket(key);
-      }
-      if (!this.#bucket.take()) {
-        this.#reject(
-          rejection(
-            'rate_limited',
-            'Please throttle writes',
-            `more than ${this.#bucket.rate} points/s for '${principal.name}'`,
-          ),
-        );
-        return;
-      }
-    }
+    if (!this.#withinRate(principal)) return;
+    // Lines taken as bytes before this point go first.
+    if (this.#lineBatch !== undefined && this.#lineBatch.count > 0) this.#flushLines();
     this.#batch.push(point);
     if (this.#batch.length >= this.#batchLimit) this.#flush();
   }
 
+  /** Takes a token from the principal's bucket; false (and the reply sent) when it is empty. */
+  #withinRate(principal: Principal): boolean {
+    const ctx = this.#ctx;
+    const limiter = ctx.rateLimiter;
+    if (limiter === undefined) return true;
+    if (this.#bucketOwner !== principal || this.#bucket === undefined) {
+      this.#bucketOwner = principal;
+      const key = ctx.auth.anonymous === undefined ? `p:${principal.name}` : `ip:${this.#source ?? ''}`;
+      this.#bucket = limiter.bucket(key);
+    }
+    if (this.#bucket.take()) return true;
+    this.#reject(
+      rejection(
+        'rate_limited',
+        'Please throttle writes',
+        `more than ${this.#bucket.rate} points/s for '${principal.name}'`,
+      ),
+    );
+    return false;
+  }
+
+  /**
+   * The byte path: a put line the backend can forward as it is, taken without building a point.
+   * It must be plainly valid (PutLineScreen), carry the credentials this connection verified
+   * last (fresh), and pass the principal's rules without needing a reply; it is then copied into
+   * the line batch with the credential tags cut out and the forced tags put in. Anything else
+   * (a command, an error, new credentials, a line while others wait for authentication) returns
+   * false and takes the point path, which words every reply exactly as before.
+   */
+  #takeBytes(buf: Buffer, start: number, end: number): boolean {
+    // While the backend is full the lines of this read are still taken (bounded: reading is
+    // paused); behind lines waiting for authentication or held as text, they wait as text too.
+    if (this.#exiting || this.#authWaiting || this.#lineAt < this.#lines.length) return false;
+    const screen = this.#screen!;
+    if (!screen.screen(buf, start, end)) return false;
+    const ctx = this.#ctx;
+    const names = this.#credentialKeys;
+    const userKey = names.user;
+    const passwordKey = names.password;
+    const count = screen.tagCount;
+    const keyStarts = screen.keyStarts;
+    const equals = screen.equals;
+    let userAt = -1;
+    let passwordAt = -1;
+    for (let k = 0; k < count; k++) {
+      const from = keyStarts[k]!;
+      const length = equals[k]! - from;
+      if (length === userKey.length && sameBytes(buf, from, userKey)) userAt = k;
+      else if (length === passwordKey.length) {
+        if (sameBytes(buf, from, passwordKey)) passwordAt = k;
+        else if (sameBytesIgnoringCase(buf, from, passwordKey)) return false; // `Password=`: worded
+      }
+    }
+    if (userAt < 0 !== passwordAt < 0) return false;
+    let principal = ctx.auth.anonymous;
+    if (principal === undefined) {
+      if (
+        userAt < 0 ||
+        this.#now - this.#verifiedAt >= this.#reverifyMs ||
+        !sameValue(buf, equals[userAt]! + 1, screen.valueEnds[userAt]!, this.#userBytes) ||
+        !sameValue(buf, equals[passwordAt]! + 1, screen.valueEnds[passwordAt]!, this.#passwordBytes)
+      ) {
+        return false;
+      }
+      principal = this.#principal!;
+    }
+    if (this.#fastOwner !== principal) {
+      this.#fastOwner = principal;
+      this.#fast = fastRules(principal);
+    }
+    const fast = this.#fast;
+    if (fast === undefined) return false;
+    if (
+      fast.metricPatterns !== undefined &&
+      !fast.metricPatterns.matches(buf.toString('latin1', screen.metricStart, screen.metricEnd))
+    ) {
+      return false;
+    }
+    // Tags as forwarded: the client's without credentials and without forced keys, then the forced.
+    const forcedKeys = fast.forcedKeys;
+    let kept = 0;
+    let keepMask = 0;
+    for (let k = 0; k < count; k++) {
+      if (k === userAt || k === passwordAt) continue;
+      if (forcedKeys.length > 0 && isForcedKey(buf, keyStarts[k]!, equals[k]!, forcedKeys)) continue;
+      kept++;
+      if (k < 31) keepMask |= 1 << k;
+    }
+    if (count > 31) return false;
+    const tags = kept + forcedKeys.length;
+    if (tags > this.#maxTags || (tags === 0 && !this.#tagsOptional)) return false;
+    ctx.metrics.telnetLines++;
+    ctx.metrics.pointsReceived++;
+    if (!this.#withinRate(principal)) return true;
+
+    if (this.#batch.length > 0) this.#flush();
+    const lines = this.#lineBatch!;
+    const size = end - start + fast.forcedSuffix.length + 1;
+    if (!lines.reserve(size)) {
+      this.#flushLines();
+      lines.reserve(size);
+    }
+    // Copy the kept pieces, adjacent ones as one run: most lines are one copy.
+    let runFrom = start;
+    let runTo = screen.headEnd;
+    const valueEnds = screen.valueEnds;
+    for (let k = 0; k < count; k++) {
+      if ((keepMask & (1 << k)) === 0) continue;
+      const from = keyStarts[k]! - 1; // with the space before it
+      if (from !== runTo) {
+        lines.copy(buf, runFrom, runTo);
+        runFrom = from;
+      }
+      runTo = valueEnds[k]!;
+    }
+    lines.copy(buf, runFrom, runTo);
+    if (fast.forcedSuffix.length > 0) lines.copy(fast.forcedSuffix, 0, fast.forcedSuffix.length);
+    lines.endLine();
+    if (lines.full) this.#flushLines();
+    return true;
+  }
+
   #flush(): void {
+    this.#flushLines();
     const points = this.#batch;
     if (points.length === 0) return;
     this.#batch = [];
@@ -540,15 +681,27 @@ class TelnetConnection {
     if (this.#backendFull()) this.#stalled = true;
   }
 
-  #submit(points: DataPoint[]): void {
-    void this.#ctx.backend.write(points).then((result) => this.#onWritten(points, result));
+  #flushLines(): void {
+    const lines = this.#lineBatch;
+    if (lines === undefined || lines.count === 0) return;
+    const batch = lines.take();
+    this.#pending += batch.count;
+    this.#ctx.metrics.pointsAccepted += batch.count;
+    this.#submit(batch);
+    if (this.#backendFull()) this.#stalled = true;
   }
 
-  #onWritten(points: DataPoint[], result: BackendWriteResult): void {
-    const n = points.length;
+  #submit(outgoing: Outgoing): void {
+    const backend = this.#ctx.backend;
+    const written = Array.isArray(outgoing) ? backend.write(outgoing) : backend.writeLines!(outgoing);
+    void written.then((result) => this.#onWritten(outgoing, result));
+  }
+
+  #onWritten(outgoing: Outgoing, result: BackendWriteResult): void {
+    const n = Array.isArray(outgoing) ? outgoing.length : outgoing.count;
     if (!result.ok && result.code === 'queue_full' && result.accepted === 0 && !this.#ctx.stopping) {
       // Telnet acknowledges nothing, so a full backend means waiting, not refusing.
-      this.#retry.push(points);
+      this.#retry.push(outgoing);
       this.#stalled = true;
       this.#pause();
       this.#awaitDrain();
@@ -618,4 +771,50 @@ class TelnetConnection {
       for (const w of waiters) w();
     }
   }
+}
+
+/** What the telnet listener hands the backend: points, or lines forwarded as they are. */
+type Outgoing = DataPoint[] | LineBatch;
+
+/** A principal's write rules in the form the byte path applies them. */
+interface FastRules {
+  metricPatterns: Principal['metricPatterns'];
+  /** The forced tag keys: a client tag with one of them is left out. */
+  forcedKeys: Buffer[];
+  /** ` key=value` for each forced tag, appended to every line. */
+  forcedSuffix: Buffer;
+}
+
+/** Undefined when the principal may not write (the point path words the refusal). */
+function fastRules(principal: Principal): FastRules | undefined {
+  if (!principal.scopes.has('write')) return undefined;
+  const forced = principal.forcedTags ?? {};
+  const keys = Object.keys(forced);
+  return {
+    metricPatterns: principal.metricPatterns,
+    forcedKeys: keys.map((k) => Buffer.from(k, 'utf8')),
+    forcedSuffix: Buffer.from(keys.map((k) => ` ${k}=${forced[k]}`).join(''), 'utf8'),
+  };
+}
+
+/** Whether `buf` holds `word` at `at`. */
+function sameBytes(buf: Buffer, at: number, word: Buffer): boolean {
+  for (let i = 0; i < word.length; i++) if (buf[at + i] !== word[i]) return false;
+  return true;
+}
+
+/** `sameBytes` with ASCII letters compared without case. */
+function sameBytesIgnoringCase(buf: Buffer, at: number, word: Buffer): boolean {
+  for (let i = 0; i < word.length; i++) if ((buf[at + i]! | 0x20) !== (word[i]! | 0x20)) return false;
+  return true;
+}
+
+/** Whether `buf[from, to)` is exactly `value`. */
+function sameValue(buf: Buffer, from: number, to: number, value: Buffer | undefined): boolean {
+  return value !== undefined && to - from === value.length && sameBytes(buf, from, value);
+}
+
+function isForcedKey(buf: Buffer, from: number, to: number, keys: readonly Buffer[]): boolean {
+  for (const key of keys) if (to - from === key.length && sameBytes(buf, from, key)) return true;
+  return false;
 }

@@ -128,6 +128,15 @@ export interface ClientEvents {
   disconnect: [event: { host: string; error: ClientError | undefined }];
 }
 
+export interface WriteLinesOptions {
+  /**
+   * The caller hands `data` over and never changes it afterwards: the client keeps views of it
+   * until the lines are sent, instead of copying them (a Buffer; telnet clients that send lines
+   * as they are). Default false.
+   */
+  handOver?: boolean;
+}
+
 interface Transaction {
   pending: number;
   accepted: number;
@@ -176,8 +185,6 @@ export class Client extends EventEmitter<ClientEvents> {
   private readonly validationWithHost: ProtocolOptions;
   private readonly parseOptions: ProtocolOptions;
   private readonly hostLeavesNoRoom: boolean;
-  /** Lines from writeLines() go out as they are (telnet, nothing added or converted). */
-  private readonly passesLines: boolean;
   private readonly timestampDivisor: number;
   private readonly abort = new AbortController();
 
@@ -219,6 +226,11 @@ export class Client extends EventEmitter<ClientEvents> {
   };
 
   private readonly pumpBound = () => this.pump();
+  /**
+   * Whether `writeLines()` sends lines as they are, in one copy (telnet, no host tag, no gateway
+   * credentials, timestamps as-is); otherwise it parses them into points.
+   */
+  readonly forwardsLines: boolean;
 
   /** Builds a client without checking connectivity. Throws `ClientError('invalid_config')` on bad options. */
   constructor(options: ClientOptions) {
@@ -245,7 +257,7 @@ export class Client extends EventEmitter<ClientEvents> {
       onReplay: (batches) => this.onReplay(batches),
       onRemoteLine: (endpoint, line) => this.onRemoteLine(endpoint, line),
     };
-    this.passesLines =
+    this.forwardsLines =
       o.protocol === 'telnet' &&
       o.user === undefined &&
       o.hostTag === undefined &&
@@ -388,8 +400,8 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     if (invalid.length > 0) return Promise.resolve(this.invalidWrite(invalid, points.length));
     const n = points.length;
-    if (this.held() + n > this.o.maxQueue)
-      return Promise.resolve(this.refuseWrite(n, `${this.held()} of ${this.o.maxQueue} held`));
+    if (this.heldPoints() + n > this.o.maxQueue)
+      return Promise.resolve(this.refuseWrite(n, `${this.heldPoints()} of ${this.o.maxQueue} held`));
     const { promise, txn } = transaction(n);
     for (let i = 0; i < n; i++) {
       const point = points[i]!;
@@ -411,7 +423,7 @@ export class Client extends EventEmitter<ClientEvents> {
         this.refuseWrite(n, `queued bytes would exceed maxQueueBytes ${this.o.maxQueueBytes}`),
       );
     }
-    if (this.held() >= this.o.highWaterMark) this.needDrain = true;
+    if (this.heldPoints() >= this.o.highWaterMark) this.needDrain = true;
     this.schedulePump();
     return promise;
   }
@@ -425,10 +437,15 @@ export class Client extends EventEmitter<ClientEvents> {
    * checking only each line's frame and length. Any other client parses the lines and writes the
    * points. Same transaction and admission as `write()`; an index in `invalid` is a line's.
    */
-  writeLines(data: Uint8Array, ends: ArrayLike<number>, count: number): Promise<WriteResult> {
+  writeLines(
+    data: Uint8Array,
+    ends: ArrayLike<number>,
+    count: number,
+    options?: WriteLinesOptions,
+  ): Promise<WriteResult> {
     if (this.closing) return Promise.resolve(failed(new ClientError('closed', 'client is closed')));
     if (count === 0) return Promise.resolve({ ok: true, accepted: 0, rejected: 0, errors: [] });
-    if (!this.passesLines) return this.writeParsedLines(data, ends, count);
+    if (!this.forwardsLines) return this.writeParsedLines(data, ends, count);
     const max = this.o.maxLineLength;
     const invalid: InvalidPoint[] = [];
     let start = 0;
@@ -439,18 +456,22 @@ export class Client extends EventEmitter<ClientEvents> {
       start = end;
     }
     if (invalid.length > 0) return Promise.resolve(this.invalidWrite(invalid, count));
-    if (this.held() + count > this.o.maxQueue)
-      return Promise.resolve(this.refuseWrite(count, `${this.held()} of ${this.o.maxQueue} held`));
+    if (this.heldPoints() + count > this.o.maxQueue)
+      return Promise.resolve(this.refuseWrite(count, `${this.heldPoints()} of ${this.o.maxQueue} held`));
     if (this.queue.byteLength + start > this.o.maxQueueBytes) {
       return Promise.resolve(
         this.refuseWrite(count, `queued bytes would exceed maxQueueBytes ${this.o.maxQueueBytes}`),
       );
     }
     const { promise, txn } = transaction(count);
-    if (!this.queue.appendEncoded(data, ends, count, txn)) {
-      return Promise.resolve(this.refuseWrite(count, `${this.held()} of ${this.o.maxQueue} held`));
+    const queued =
+      options?.handOver === true && Buffer.isBuffer(data)
+        ? this.queue.adoptEncoded(data, ends, count, txn)
+        : this.queue.appendEncoded(data, ends, count, txn);
+    if (!queued) {
+      return Promise.resolve(this.refuseWrite(count, `${this.heldPoints()} of ${this.o.maxQueue} held`));
     }
-    if (this.held() >= this.o.highWaterMark) this.needDrain = true;
+    if (this.heldPoints() >= this.o.highWaterMark) this.needDrain = true;
     this.schedulePump();
     return promise;
   }
@@ -548,8 +569,23 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   /** False once the client holds `highWaterMark` points; a `drain` event follows when it is below half. */
+  /** `telnet` or `http`, from the URL or options. */
+  get protocol(): 'telnet' | 'http' {
+    return this.o.protocol;
+  }
+
+  /** The most points the client holds (queued, in flight, waiting for a retry). */
+  get maxQueue(): number {
+    return this.o.maxQueue;
+  }
+
+  /** Points held now: what counts against `maxQueue`. */
+  get held(): number {
+    return this.heldPoints();
+  }
+
   get writable(): boolean {
-    return !this.closing && this.held() < this.o.highWaterMark;
+    return !this.closing && this.heldPoints() < this.o.highWaterMark;
   }
 
   stats(): ClientStats {
@@ -588,10 +624,10 @@ export class Client extends EventEmitter<ClientEvents> {
     }
     const problem = this.lineProblem(size, point);
     if (problem !== undefined) return this.invalidResult(problem);
-    if (this.held() >= this.o.maxQueue && !this.makeRoom()) return this.queueFull;
+    if (this.heldPoints() >= this.o.maxQueue && !this.makeRoom()) return this.queueFull;
     this.queue.commit();
     if (this.queue.overBytes && !this.shedBytes()) return this.queueFull;
-    if (!this.needDrain && this.held() >= this.o.highWaterMark) this.needDrain = true;
+    if (!this.needDrain && this.heldPoints() >= this.o.highWaterMark) this.needDrain = true;
     if (!this.pumpScheduled) this.schedulePump();
     return OK;
   }
@@ -656,7 +692,7 @@ export class Client extends EventEmitter<ClientEvents> {
     };
   }
 
-  private held(): number {
+  private heldPoints(): number {
     return this.queue.length + this.inFlightPoints + this.requeuedPoints;
   }
 
@@ -899,7 +935,7 @@ export class Client extends EventEmitter<ClientEvents> {
   }
 
   private checkDrain(): void {
-    if (this.needDrain && !this.closing && this.held() <= this.o.lowWaterMark) {
+    if (this.needDrain && !this.closing && this.heldPoints() <= this.o.lowWaterMark) {
       this.needDrain = false;
       this.emit('drain');
     }

@@ -209,6 +209,40 @@ export class EntryQueue<O> {
     return true;
   }
 
+  /**
+   * `appendEncoded` without the copy: the entries are views of `src`, which the caller hands
+   * over (it must not change it afterwards). For a producer that builds blocks of lines in
+   * buffers of its own and never reuses them.
+   */
+  adoptEncoded(src: Buffer, ends: ArrayLike<number>, count: number, owner?: O): boolean {
+    if (count <= 0) return true;
+    if (this.count + count > this.maxEntries) return false;
+    let previous = 0;
+    for (let k = 0; k < count; k++) {
+      const end = ends[k]!;
+      if (end < previous || end > src.length) return false;
+      previous = end;
+    }
+    while (this.count + count > this.chunkOf.length) this.grow();
+    const size = this.chunkOf.length;
+    let at = this.head + this.count;
+    if (at >= size) at -= size;
+    let start = 0;
+    for (let k = 0; k < count; k++) {
+      const end = ends[k]!;
+      this.chunkOf[at] = src;
+      this.starts[at] = start;
+      this.ends[at] = end;
+      if (owner !== undefined) this.owners[at] = owner;
+      start = end;
+      at++;
+      if (at === size) at = 0;
+    }
+    this.count += count;
+    this.queuedBytes += start;
+    return true;
+  }
+
   /** Removes the oldest entry; returns whether there was one and its owner slot. */
   dropOldest(): { dropped: boolean; owner: O | undefined } {
     if (this.count === 0) return { dropped: false, owner: undefined };

@@ -13,6 +13,7 @@ export type {
   SendError,
   SendOptions,
   SendResult,
+  WriteLinesOptions,
   WriteResult,
 } from './client.js';
 export { Client, createClient } from './client.js';

@@ -180,4 +180,47 @@ describe('LineFramer properties', () => {
       { numRuns: 500 },
     );
   });
+
+  it('onLineBytes sees every line as bytes first; what it takes never reaches onLine', () => {
+    fc.assert(
+      fc.property(
+        text,
+        fc.array(fc.integer({ min: 1, max: 20 }), { minLength: 1, maxLength: 10 }),
+        (s, cuts) => {
+          const bytes = Buffer.from(s, 'utf8');
+          const chunks: Buffer[] = [];
+          for (let at = 0, k = 0; at < bytes.length; k++) {
+            const next = Math.min(bytes.length, at + cuts[k % cuts.length]!);
+            chunks.push(bytes.subarray(at, next));
+            at = next;
+          }
+          const seen: string[] = [];
+          const decoded: string[] = [];
+          let taken = 0;
+          const framer = new LineFramer({
+            maxLineLength: 64,
+            onLineBytes: (buf, start, end) => {
+              const line = buf.toString('utf8', start, end);
+              seen.push(line);
+              // Take every other line as bytes.
+              if (seen.length % 2 === 0) {
+                taken++;
+                return true;
+              }
+              return false;
+            },
+            onLine: (l) => decoded.push(l),
+          });
+          for (const c of chunks) framer.push(c);
+          framer.end();
+          const reference = expected(s, 64).lines;
+          expect(seen).toEqual(reference);
+          expect(decoded).toEqual(reference.filter((_, i) => i % 2 === 0));
+          expect(framer.lines).toBe(reference.length);
+          expect(taken).toBe(reference.length - decoded.length);
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
 });

@@ -10,6 +10,12 @@ export interface LineFramerOptions {
   onLine: (line: string) => void;
   /** Called once per skipped line with its length in bytes (without the terminator). */
   onOversize?: (length: number) => void;
+  /**
+   * Called first with each complete line's bytes, `buf[start, end)` without the terminator, valid
+   * only during the call: true takes the line (it is not decoded, `onLine` is not called). For
+   * readers that handle most lines as bytes and leave the rest to `onLine`.
+   */
+  onLineBytes?: (buf: Buffer, start: number, end: number) => boolean;
 }
 
 const INITIAL_CAPACITY = 256;
@@ -26,6 +32,7 @@ export class LineFramer {
   readonly #maxLineLength: number;
   readonly #onLine: (line: string) => void;
   readonly #onOversize: ((length: number) => void) | undefined;
+  readonly #onLineBytes: ((buf: Buffer, start: number, end: number) => boolean) | undefined;
   #pending: Buffer | undefined;
   #pendingLength = 0;
   #skipping = false;
@@ -48,9 +55,13 @@ export class LineFramer {
     this.#maxLineLength = max;
     this.#onLine = options.onLine;
     this.#onOversize = options.onOversize;
+    if (options.onLineBytes !== undefined && typeof options.onLineBytes !== 'function') {
+      throw new ProtocolError('invalid_options', 'onLineBytes must be a function');
+    }
+    this.#onLineBytes = options.onLineBytes;
   }
 
-  /** Lines handed to `onLine` so far. */
+  /** Complete lines delivered so far (taken by `onLineBytes` or handed to `onLine`). */
   get lines(): number {
     return this.#lines;
   }
@@ -95,7 +106,7 @@ export class LineFramer {
         this.#oversize++;
         this.#onOversize?.(len);
       } else {
-        this.#emit(pending.toString('utf8', 0, len));
+        this.#emit(pending, 0, len);
       }
     }
   }
@@ -152,7 +163,7 @@ export class LineFramer {
         this.#onOversize?.(len);
         return;
       }
-      this.#emit(buf.toString('utf8', start, end));
+      this.#emit(buf, start, end);
       return;
     }
     const pending = this.#pending!;
@@ -170,7 +181,7 @@ export class LineFramer {
     const target = copyEnd > start ? this.#reserve(this.#pendingLength + (copyEnd - start)) : pending;
     if (copyEnd > start) buf.copy(target, this.#pendingLength, start, copyEnd);
     this.#pendingLength = 0;
-    this.#emit(target.toString('utf8', 0, len));
+    this.#emit(target, 0, len);
   }
 
   #finishSkip(rawLength: number, endsWithCr: boolean): void {
@@ -181,8 +192,9 @@ export class LineFramer {
     this.#onOversize?.(endsWithCr ? rawLength - 1 : rawLength);
   }
 
-  #emit(line: string): void {
+  #emit(buf: Buffer, start: number, end: number): void {
     this.#lines++;
-    this.#onLine(line);
+    if (this.#onLineBytes?.(buf, start, end) === true) return;
+    this.#onLine(buf.toString('utf8', start, end));
   }
 }

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import golden from './__fixtures__/put-lines.golden.json' with { type: 'json' };
 import { messyLine, point } from './__fixtures__/line-arbitraries.js';
+import golden from './__fixtures__/put-lines.golden.json' with { type: 'json' };
 import type { Tags } from './data-point.js';
 import { formatPutLine } from './format.js';
 import type { ProtocolOptions } from './options.js';
@@ -19,7 +19,7 @@ function described(screen: PutLineScreen, buf: Buffer, start: number) {
   for (const k of order) tags[keys[k]!] = text(screen.equals[k]! + 1, screen.valueEnds[k]!);
   const head = text(start, screen.headEnd).split(' ');
   return {
-    metric: text(start + screen.metricStart, screen.metricEnd),
+    metric: text(screen.metricStart, screen.metricEnd),
     timestamp: Number(head[2]),
     valueText: head[3],
     tags,
@@ -121,7 +121,10 @@ describe('PutLineScreen', () => {
       }
     }
     expect(accepted).toBeGreaterThan(50);
-    const custom = new PutLineScreen({ extraChars: golden.custom.extraChars, maxTags: golden.custom.maxTags });
+    const custom = new PutLineScreen({
+      extraChars: golden.custom.extraChars,
+      maxTags: golden.custom.maxTags,
+    });
     for (const c of golden.custom.cases as Array<{ line: string; reply: string }>) {
       const buf = Buffer.from(c.line, 'utf8');
       if (custom.screen(buf, 0, buf.length)) expect(c.reply.startsWith('OK '), c.line).toBe(true);
@@ -142,7 +145,7 @@ describe('property: the screen never accepts what parsePutLine refuses, and read
 
   it('takes every plain line (so the agreement above is not vacuous)', () => {
     const screen = new PutLineScreen();
-    const word = fc.stringMatching(/^[a-zA-Z0-9._\/-]{1,16}$/);
+    const word = fc.stringMatching(/^[a-zA-Z0-9._/-]{1,16}$/);
     const plain = fc.record({
       metric: word,
       timestamp: fc.integer({ min: 1, max: 9_999_999_999_999 }),

@@ -23,7 +23,7 @@ const MAX_SCREENED_TAGS = 64;
  * passes a larger `maxTags` and counts what is left.
  */
 export class PutLineScreen {
-  readonly metricStart = 4;
+  metricStart = 0;
   metricEnd = 0;
   /** End of the value, that is of `put <metric> <timestamp> <value>`. */
   headEnd = 0;
@@ -63,6 +63,7 @@ export class PutLineScreen {
 
     // Metric: allowed ASCII up to a single space.
     const metricStart = i;
+    this.metricStart = i;
     for (; i < end; i++) {
       c = buf[i]!;
       if (c >= 128 || metricScan[c] === 0) break;

@@ -20,6 +20,17 @@ export type BackendWriteResult =
   | { ok: true; accepted: number; rejected: readonly BackendRejection[] }
   | { ok: false; status: number; code: string; message: string; accepted: number };
 
+/**
+ * Put lines ready to leave the proxy as they are: checked with the TSD's rules, credential tags
+ * cut out, forced tags in place, each `put ...` ending in `\n`. Line `i` is
+ * `data[ends[i - 1], ends[i])`, the first starting at 0.
+ */
+export interface LineBatch {
+  readonly data: Buffer;
+  readonly ends: Uint32Array;
+  readonly count: number;
+}
+
 /** A read API request passed to the backend (credentials already removed). */
 export interface ReadRequest {
   method: string;
@@ -62,6 +73,12 @@ export interface Backend {
    * or with why not. Never rejects. The caller hands over the array and its points.
    */
   write(points: DataPoint[]): Promise<BackendWriteResult>;
+  /**
+   * Present when the backend forwards put lines as they are (no point built per line): the
+   * telnet listener then hands it lines instead of points. Same contract as `write()`; a
+   * rejection's index is the line's.
+   */
+  writeLines?(batch: LineBatch): Promise<BackendWriteResult>;
   /** False while the backend's buffer is above its high-water mark: sources should pause. */
   readonly writable: boolean;
   /**

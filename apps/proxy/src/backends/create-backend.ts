@@ -14,7 +14,11 @@ export async function createBackend(config: ProxyConfig, logger: Logger): Promis
     case 'null':
       return createNullBackend();
     case 'mock':
-      return createMockBackend({ file: b.mock.file, maxRecords: b.mock.maxRecords });
+      return createMockBackend({
+        file: b.mock.file,
+        maxRecords: b.mock.maxRecords,
+        protocolOptions: config.protocol,
+      });
     case 'local':
       return createLocalBackend({
         dataDir: b.local.dataDir!,
@@ -31,6 +35,7 @@ export async function createBackend(config: ProxyConfig, logger: Logger): Promis
         maxQueue: f.maxQueue,
         batchSize: f.batchSize,
         concurrency: f.concurrency,
+        connections: f.connections,
         telnetTimestamps: f.telnetTimestamps,
         gzip: f.gzip,
         hostCooldownMs: f.hostCooldownMs,

@@ -1,7 +1,7 @@
 import type { DataPoint } from '@otsdb/protocol';
 import { type FakeTsd, startFakeTsd } from '@otsdb/testkit';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Backend } from './backend.js';
+import type { Backend, LineBatch } from './backend.js';
 import { createForwardBackend, shardOf } from './forward-backend.js';
 
 const fakes: FakeTsd[] = [];
@@ -97,5 +97,83 @@ describe('forward backend', () => {
     const tooMany = await backend.write(points(1001));
     expect(tooMany).toMatchObject({ ok: false, status: 503, code: 'queue_full', accepted: 0 });
     expect(a!.points).toHaveLength(900);
+  });
+
+  describe("lines (the telnet listener's byte path)", () => {
+    const batchOf = (lines: readonly string[]): LineBatch => {
+      const data = Buffer.from(lines.map((l) => l + '\n').join(''));
+      const ends = new Uint32Array(lines.length);
+      let at = 0;
+      lines.forEach((l, i) => {
+        at += Buffer.byteLength(l) + 1;
+        ends[i] = at;
+      });
+      return { data, ends, count: lines.length };
+    };
+    const lines = (n: number, from = 0) =>
+      Array.from(
+        { length: n },
+        (_, i) => `put fw.lines ${1_700_000_000 + from + i} ${from + i} host=h${(from + i) % 7}`,
+      );
+
+    it('go out as they are, spread over several connections to a telnet target', async () => {
+      const [a] = await fakeTsds(1);
+      const backend = forward({ targets: [`telnet://127.0.0.1:${a!.port}`], connections: 3 });
+      expect(backend.writeLines).toBeDefined();
+      const writes = await Promise.all(
+        Array.from({ length: 6 }, (_, k) => backend.writeLines!(batchOf(lines(100, k * 100)))),
+      );
+      for (const r of writes) expect(r).toEqual({ ok: true, accepted: 100, rejected: [] });
+      await backend.close(5000);
+      expect([...a!.lines].sort()).toEqual(lines(600).sort());
+      expect(a!.connections.length).toBe(3);
+      expect(backend.stats()).toMatchObject({ received: 600, written: 600, failed: 0 });
+    });
+
+    it('a line too long for the TSD is refused alone, by its index; the others are written', async () => {
+      const [a] = await fakeTsds(1);
+      const backend = forward({ targets: [`telnet://127.0.0.1:${a!.port}`], connections: 1 });
+      const batch = lines(3);
+      batch[1] = `put fw.lines 1700000001 1 host=${'x'.repeat(1100)}`;
+      const result = await backend.writeLines!(batchOf(batch));
+      expect(result.ok && result.accepted).toBe(2);
+      expect(result.ok && result.rejected.map((r) => r.index)).toEqual([1]);
+      await backend.close(5000);
+      expect(a!.lines).toEqual([batch[0], batch[2]]);
+    });
+
+    it('are sliced to the queue, and refused whole when it cannot hold them', async () => {
+      const [a] = await fakeTsds(1);
+      // 1000 points shared by two connections: 500 each, written in slices of 50.
+      const backend = forward({ targets: [`telnet://127.0.0.1:${a!.port}`], maxQueue: 1000, connections: 2 });
+      expect(backend.maxBatch).toBe(50);
+      expect(await backend.writeLines!(batchOf(lines(400)))).toEqual({
+        ok: true,
+        accepted: 400,
+        rejected: [],
+      });
+      const tooMany = await backend.writeLines!(batchOf(lines(700)));
+      expect(tooMany).toMatchObject({ ok: false, status: 503, code: 'queue_full', accepted: 0 });
+      await backend.close(5000);
+      expect(a!.lines).toEqual(lines(400));
+    });
+
+    it('replicate to every telnet target; shard and HTTP targets take points only', async () => {
+      const [a, b] = await fakeTsds(2);
+      const both = [`telnet://127.0.0.1:${a!.port}`, `telnet://127.0.0.1:${b!.port}`];
+      const replicate = forward({ targets: both, mode: 'replicate' });
+      expect(await replicate.writeLines!(batchOf(lines(10)))).toEqual({
+        ok: true,
+        accepted: 10,
+        rejected: [],
+      });
+      await replicate.close(5000);
+      expect(a!.lines).toHaveLength(10);
+      expect(b!.lines).toHaveLength(10);
+      expect(forward({ targets: both, mode: 'shard' }).writeLines).toBeUndefined();
+      const [h] = await fakeTsds(1, 'http');
+      expect(forward({ targets: [h!.putUrl] }).writeLines).toBeUndefined();
+      expect(forward({ targets: both, telnetTimestamps: 'seconds' }).writeLines).toBeUndefined();
+    });
   });
 });

@@ -7,10 +7,13 @@ import {
   type BackendStats,
   type BackendWriteResult,
   DrainListeners,
+  type LineBatch,
   type ReadRequest,
   type ReadResponse,
 } from './backend.js';
 import { createReadForwarder, type ReadForwarder } from './read-forwarder.js';
+
+const HAND_OVER = Object.freeze({ handOver: true });
 
 export type ForwardMode = 'failover' | 'shard' | 'replicate';
 
@@ -20,8 +23,10 @@ export interface ForwardBackendOptions {
   /** Default `failover`. */
   mode?: ForwardMode;
   tls?: TlsOptions | undefined;
-  /** Points each target's client holds at most. Default 100 000. */
+  /** Points held at most per target (shared by its connections). Default 100 000. */
   maxQueue?: number;
+  /** Connections per telnet target (each a client of its own). Default 4; HTTP targets pool their own. */
+  connections?: number;
   batchSize?: number | undefined;
   concurrency?: number | undefined;
   telnetTimestamps?: 'as-is' | 'seconds' | 'fractional';
@@ -64,10 +69,34 @@ export function createForwardBackend(options: ForwardBackendOptions): Backend {
   if (options.concurrency !== undefined) base.concurrency = options.concurrency;
   if (options.logger !== undefined) base.logger = options.logger;
 
-  const clients =
+  // Telnet targets get several connections: a TSD (VictoriaMetrics too) reads each connection
+  // on one thread, so one socket would cap the proxy at one core of the TSD. The held bound is
+  // shared out between a group's clients.
+  const maxQueue = options.maxQueue ?? 100_000;
+  const groupOf = (urls: readonly string[], policy: 'failover' | undefined): Client[] => {
+    const make = (queue: number) =>
+      new Client({
+        ...base,
+        maxQueue: queue,
+        url: policy === undefined ? urls[0]! : [...urls],
+        ...(policy === undefined ? {} : { hostPolicy: policy }),
+      });
+    const n = Math.max(1, options.connections ?? 4);
+    const first = make(Math.max(1, Math.ceil(maxQueue / n)));
+    if (n === 1) return [first];
+    if (first.protocol !== 'telnet') {
+      // HTTP clients pool connections themselves: one client, the whole bound (the probe never
+      // connected: clients connect on their first batch).
+      void first.close({ timeoutMs: 0 });
+      return [make(maxQueue)];
+    }
+    return [first, ...Array.from({ length: n - 1 }, () => make(first.maxQueue))];
+  };
+  const groups =
     mode === 'failover'
-      ? [new Client({ ...base, url: [...options.targets], hostPolicy: 'failover' })]
-      : options.targets.map((url) => new Client({ ...base, url }));
+      ? [groupOf(options.targets, 'failover')]
+      : options.targets.map((url) => groupOf([url], undefined));
+  const clients = groups.flat();
 
   const counters = new BackendCounters();
   const drains = new DrainListeners();
@@ -90,44 +119,41 @@ export function createForwardBackend(options: ForwardBackendOptions): Backend {
     });
   }
 
-  // A tenth of the queue: a write never needs more room than the high-water mark leaves.
-  const maxBatch = Math.max(1, Math.floor((options.maxQueue ?? 100_000) / 10));
-  const maxQueue = options.maxQueue ?? 100_000;
+  // A tenth of a client's queue: a write never needs more room than the high-water mark leaves.
+  const maxBatch = Math.max(1, Math.floor(Math.min(...clients.map((c) => c.maxQueue)) / 10));
   // All or nothing, as the client's own admission: a write the queue cannot hold whole is
-  // refused at once, before any slice of it is queued.
-  const writeTo = (client: Client, points: DataPoint[], indices: number[] | undefined) => {
-    const s = client.stats();
-    const held = s.queued + s.inFlight;
-    if (held + points.length > maxQueue) {
-      return Promise.resolve<BackendWriteResult>({
-        ok: false,
-        status: 503,
-        code: 'queue_full',
-        message: `queue cannot take ${points.length} points: ${held} of ${maxQueue} held`,
-        accepted: 0,
-      });
-    }
+  // refused at once, before any slice of it is queued. Within a group, the client holding least
+  // takes the write.
+  const writeTo = (group: Client[], points: DataPoint[], indices: number[] | undefined) => {
+    const { client, refused } = pick(group, points.length);
+    if (refused !== undefined) return Promise.resolve(refused);
     return writeSliced(client, points, indices, maxBatch);
   };
 
   const write = async (points: DataPoint[]): Promise<BackendWriteResult> => {
     if (points.length === 0) return { ok: true, accepted: 0, rejected: [] };
-    if (mode === 'failover') return writeTo(clients[0]!, points, undefined);
+    if (mode === 'failover') return writeTo(groups[0]!, points, undefined);
     if (mode === 'replicate') {
       return combine(
-        await Promise.all(clients.map((c) => writeTo(c, points, undefined))),
+        await Promise.all(groups.map((g) => writeTo(g, points, undefined))),
         points.length,
         true,
       );
     }
     // shard: split by series, remember where each point came from to report rejections by index.
+    // Each series keeps its connection too, so its points stay in order.
     const parts: { points: DataPoint[]; indices: number[] }[] = clients.map(() => ({
       points: [],
       indices: [],
     }));
+    const firstOf: number[] = [];
+    for (let g = 0, at = 0; g < groups.length; at += groups[g]!.length, g++) firstOf.push(at);
     for (let i = 0; i < points.length; i++) {
       const p = points[i]!;
-      const part = parts[shardOf(seriesKey(p.metric, p.tags), clients.length)]!;
+      const key = seriesKey(p.metric, p.tags);
+      const g = shardOf(key, groups.length);
+      const size = groups[g]!.length;
+      const part = parts[firstOf[g]! + (size === 1 ? 0 : memberOf(key, size))]!;
       part.points.push(p);
       part.indices.push(i);
     }
@@ -135,11 +161,27 @@ export function createForwardBackend(options: ForwardBackendOptions): Backend {
       parts.map((part, i) =>
         part.points.length === 0
           ? Promise.resolve<BackendWriteResult>({ ok: true, accepted: 0, rejected: [] })
-          : writeTo(clients[i]!, part.points, part.indices),
+          : writeTo([clients[i]!], part.points, part.indices),
       ),
     );
     return combine(results, points.length, false);
   };
+
+  // Lines go out as they came (credentials cut out) when every client sends them as they are
+  // and no point must be routed by its series.
+  const writeLinesTo = (group: Client[], batch: LineBatch): Promise<BackendWriteResult> => {
+    const { client, refused } = pick(group, batch.count);
+    if (refused !== undefined) return Promise.resolve(refused);
+    return writeLinesSliced(client, batch, maxBatch);
+  };
+  const writeLines =
+    mode !== 'shard' && clients.every((c) => c.forwardsLines)
+      ? async (batch: LineBatch): Promise<BackendWriteResult> => {
+          if (batch.count === 0) return { ok: true, accepted: 0, rejected: [] };
+          if (mode === 'failover') return writeLinesTo(groups[0]!, batch);
+          return combine(await Promise.all(groups.map((g) => writeLinesTo(g, batch))), batch.count, true);
+        }
+      : undefined;
 
   let closing: Promise<void> | undefined;
   const backend: Backend = {
@@ -172,11 +214,48 @@ export function createForwardBackend(options: ForwardBackendOptions): Backend {
       return closing;
     },
   };
+  if (writeLines !== undefined) {
+    backend.writeLines = async (batch: LineBatch) => counters.record(batch.count, await writeLines(batch));
+  }
   if (reader !== undefined) {
     const r = reader;
     backend.handleRead = (request: ReadRequest): Promise<ReadResponse> => r.forward(request);
   }
   return backend;
+}
+
+/**
+ * The client of a group that holds the fewest points, or the refusal when even it cannot take
+ * `count` more.
+ */
+function pick(group: readonly Client[], count: number): { client: Client; refused?: BackendWriteResult } {
+  let client = group[0]!;
+  let held = client.held;
+  for (let i = 1; i < group.length && held > 0; i++) {
+    const c = group[i]!;
+    if (c.held < held) {
+      client = c;
+      held = c.held;
+    }
+  }
+  if (held + count <= client.maxQueue) return { client };
+  return {
+    client,
+    refused: {
+      ok: false,
+      status: 503,
+      code: 'queue_full',
+      message: `queue cannot take ${count} points: ${held} of ${client.maxQueue} held`,
+      accepted: 0,
+    },
+  };
+}
+
+/** Which of a group's connections carries a series: a second hash, independent of shardOf. */
+function memberOf(key: string, size: number): number {
+  let h = 0x9747b28c;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x5bd1e995);
+  return ((h ^ (h >>> 15)) >>> 0) % size;
 }
 
 /** FNV-1a over the series key: stable across processes and restarts, cheap, well spread. */
@@ -252,6 +331,70 @@ async function writeOnce(
     if (goodPoints.length === 0) return { ok: true, accepted: 0, rejected };
     result = await client.write(goodPoints);
     return fromClient(result, rejected);
+  }
+  return fromClient(result, rejected);
+}
+
+/** `writeSliced` for lines: transactions of at most `maxBatch` lines, all submitted at once. */
+async function writeLinesSliced(
+  client: Client,
+  batch: LineBatch,
+  maxBatch: number,
+): Promise<BackendWriteResult> {
+  if (batch.count <= maxBatch) return writeLinesOnce(client, batch, 0);
+  const slices: Promise<BackendWriteResult>[] = [];
+  for (let from = 0; from < batch.count; from += maxBatch) {
+    slices.push(
+      writeLinesOnce(client, sliceLines(batch, from, Math.min(batch.count, from + maxBatch)), from),
+    );
+  }
+  return combine(await Promise.all(slices), batch.count, false);
+}
+
+/** Lines `[from, to)` of a batch as a batch of their own (the bytes shared, the offsets shifted). */
+function sliceLines(batch: LineBatch, from: number, to: number): LineBatch {
+  const base = from === 0 ? 0 : batch.ends[from - 1]!;
+  const ends = new Uint32Array(to - from);
+  for (let i = from; i < to; i++) ends[i - from] = batch.ends[i]! - base;
+  return { data: batch.data.subarray(base, batch.ends[to - 1]), ends, count: to - from };
+}
+
+/** A batch without the lines at the given indices. */
+function withoutLines(batch: LineBatch, bad: ReadonlySet<number>): LineBatch {
+  const parts: Buffer[] = [];
+  const ends: number[] = [];
+  let start = 0;
+  let size = 0;
+  for (let i = 0; i < batch.count; i++) {
+    const end = batch.ends[i]!;
+    if (!bad.has(i)) {
+      parts.push(batch.data.subarray(start, end));
+      size += end - start;
+      ends.push(size);
+    }
+    start = end;
+  }
+  return { data: Buffer.concat(parts, size), ends: Uint32Array.from(ends), count: ends.length };
+}
+
+/**
+ * One client transaction of lines; `offset` is the index of its first line in the proxy's
+ * write. A line the client cannot send (longer than the TSD takes) is reported as rejected and
+ * the others are written, as `writeOnce` does for points.
+ */
+async function writeLinesOnce(client: Client, batch: LineBatch, offset: number): Promise<BackendWriteResult> {
+  // The listener never reuses a batch's bytes: the client keeps views instead of a copy.
+  let result = await client.writeLines(batch.data, batch.ends, batch.count, HAND_OVER);
+  const rejected: BackendRejection[] = [];
+  if (!result.ok && result.error.code === 'invalid_point' && result.invalid.length > 0) {
+    const bad = new Set<number>();
+    for (const inv of result.invalid) {
+      bad.add(inv.index);
+      rejected.push({ index: offset + inv.index, datapoint: undefined, message: inv.error.message });
+    }
+    const rest = withoutLines(batch, bad);
+    if (rest.count === 0) return { ok: true, accepted: 0, rejected };
+    result = await client.writeLines(rest.data, rest.ends, rest.count, HAND_OVER);
   }
   return fromClient(result, rejected);
 }

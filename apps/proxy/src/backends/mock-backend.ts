@@ -1,10 +1,12 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { type DataPoint, formatPutLine } from '@otsdb/protocol';
+import { type DataPoint, formatPutLine, type ProtocolOptions, parsePutLine } from '@otsdb/protocol';
 import {
   type Backend,
   BackendCounters,
+  type BackendRejection,
   type BackendStats,
   type BackendWriteResult,
+  type LineBatch,
   NO_REJECTIONS,
 } from './backend.js';
 
@@ -13,6 +15,13 @@ export interface MockBackendOptions {
   file?: string | undefined;
   /** Points kept in memory at most; beyond, the oldest are dropped (counted). Default 1 000 000. */
   maxRecords?: number;
+  /**
+   * Take put lines from the telnet listener as a forwarding backend does (`writeLines`), reading
+   * them back into points to record them. Default true; false: points only.
+   */
+  lines?: boolean;
+  /** The proxy's character and tag rules, to read the lines back. */
+  protocolOptions?: ProtocolOptions;
 }
 
 /** A backend for tests: what it was given, in order, in memory and optionally in a file. */
@@ -73,7 +82,8 @@ export function createMockBackend(options: MockBackendOptions = {}): MockBackend
     });
   };
 
-  return {
+  const readBack: ProtocolOptions = { ...options.protocolOptions, tagsOptional: true, maxTags: 0x7fff };
+  const backend: MockBackend = {
     type: 'mock',
     get writable() {
       return !closed && (stream === undefined || !stream.writableNeedDrain);
@@ -136,4 +146,28 @@ export function createMockBackend(options: MockBackendOptions = {}): MockBackend
       }
     },
   };
+  if (options.lines !== false) {
+    backend.writeLines = async (batch: LineBatch): Promise<BackendWriteResult> => {
+      const points: DataPoint[] = [];
+      const unreadable: BackendRejection[] = [];
+      let start = 0;
+      for (let i = 0; i < batch.count; i++) {
+        const end = batch.ends[i]!;
+        const parsed = parsePutLine(batch.data.toString('utf8', start, end), readBack);
+        // The listener sends only lines it checked: one that does not read back is reported.
+        if (parsed.ok) points.push(parsed.point);
+        else
+          unreadable.push({
+            index: i,
+            datapoint: undefined,
+            message: `unreadable line: ${parsed.error.message}`,
+          });
+        start = end;
+      }
+      const result = await backend.write(points);
+      if (unreadable.length === 0 || !result.ok) return result;
+      return { ok: true, accepted: result.accepted, rejected: [...result.rejected, ...unreadable] };
+    };
+  }
+  return backend;
 }

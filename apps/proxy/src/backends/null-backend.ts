@@ -1,5 +1,11 @@
 import type { DataPoint } from '@otsdb/protocol';
-import { type Backend, type BackendStats, type BackendWriteResult, NO_REJECTIONS } from './backend.js';
+import {
+  type Backend,
+  type BackendStats,
+  type BackendWriteResult,
+  type LineBatch,
+  NO_REJECTIONS,
+} from './backend.js';
 
 /**
  * Accepts and counts every point, keeps nothing: for benchmarks (the proxy's own cost) and for
@@ -8,22 +14,24 @@ import { type Backend, type BackendStats, type BackendWriteResult, NO_REJECTIONS
 export function createNullBackend(): Backend {
   let received = 0;
   let closed = false;
+  const take = (count: number): Promise<BackendWriteResult> => {
+    if (closed) {
+      return Promise.resolve({
+        ok: false,
+        status: 503,
+        code: 'closed',
+        message: 'backend is closed',
+        accepted: 0,
+      });
+    }
+    received += count;
+    return Promise.resolve({ ok: true, accepted: count, rejected: NO_REJECTIONS });
+  };
   return {
     type: 'null',
     writable: true,
-    write(points: DataPoint[]): Promise<BackendWriteResult> {
-      if (closed) {
-        return Promise.resolve({
-          ok: false,
-          status: 503,
-          code: 'closed',
-          message: 'backend is closed',
-          accepted: 0,
-        });
-      }
-      received += points.length;
-      return Promise.resolve({ ok: true, accepted: points.length, rejected: NO_REJECTIONS });
-    },
+    write: (points: DataPoint[]) => take(points.length),
+    writeLines: (batch: LineBatch) => take(batch.count),
     onDrain: () => () => undefined,
     stats(): BackendStats {
       return { type: 'null', received, written: received, rejected: 0, failed: 0, queued: 0 };
