@@ -50,4 +50,46 @@ describe('ClientSink', () => {
     }
     expect(sink.write([])).toEqual({ accepted: false, reason: 'closed' });
   });
+
+  it('leaves out only the points the client refuses as invalid, and the ingest counts them (no second check)', async () => {
+    const port = await freePort();
+    const client = await createClient({
+      hosts: [{ host: '127.0.0.1', port }],
+      protocol: 'http',
+      hostTag: false,
+      dropPolicy: 'reject',
+      protocolOptions: { maxTags: 2 },
+      backoff: { initialDelayMs: 60_000, maxDelayMs: 60_000 },
+    });
+    const sink = new ClientSink(client, { closeTimeoutMs: 0 });
+    const metrics = new BridgeMetrics();
+    const ingest = new Ingest({
+      directory: new NodeDirectory(fixtureNodes()),
+      mapper: (push) => ({
+        truncated: 0,
+        points: [
+          { metric: 'good.one', timestamp: push.timestamp, value: 1, tags: { a: 'b' } },
+          { metric: 'bad metric', timestamp: push.timestamp, value: 1, tags: { a: 'b' } },
+          { metric: 'too.many.tags', timestamp: push.timestamp, value: 1, tags: { a: '1', b: '2', c: '3' } },
+          { metric: 'good.two', timestamp: push.timestamp, value: 2, tags: { a: 'b' } },
+        ],
+      }),
+      sink,
+      metrics,
+      // Looser than the client's: only the client's own check can refuse the third point.
+      protocol: { maxTags: 8 },
+    });
+    try {
+      expect(sink.checksPoints).toBe(true);
+      expect(ingest.accept(fixture('dns'))).toEqual({ ok: true, points: 2, unknownNode: false });
+      expect(metrics.snapshot()).toMatchObject({ pointsInvalid: 2, pointsQueued: 2, accepted: 1 });
+      expect(sink.invalidPoints).toBe(2);
+      expect(sink.refusedPoints).toBe(0);
+      const stats = client.stats();
+      expect(stats.queued + stats.inFlight).toBe(2);
+      expect(stats.invalid).toBe(2);
+    } finally {
+      await sink.close();
+    }
+  });
 });

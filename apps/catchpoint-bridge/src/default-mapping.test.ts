@@ -1,7 +1,8 @@
 import type { DataPoint, Tags } from '@otsdb/protocol';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fixture, fixtureNodes, type PushFixture } from '../test/fixtures.js';
-import { mapDefault } from './default-mapping.js';
+import { mapDefault, TagSets } from './default-mapping.js';
 import { DEFAULT_MAPPING, type MappingOptions } from './mapping-options.js';
 import type { NodeInfo } from './node-info.js';
 import { type CatchpointPush, parsePush } from './payload.js';
@@ -284,6 +285,95 @@ describe('default mapping, options', () => {
     );
     expect(r.points.at(-1)).toEqual(
       pt('catchpoint.error', p.timestamp, 1, { type: 'code', code: '404', test_id: '98765', node_id: '312' }),
+    );
+  });
+});
+
+describe('tags objects shared across pushes (TagSets)', () => {
+  const later = (p: CatchpointPush, ms: number): CatchpointPush => ({ ...p, timestamp: p.timestamp + ms });
+
+  it('gives the points of one push, and of later pushes of the same test and node, the same frozen tags', () => {
+    const sets = new TagSets(DEFAULT_MAPPING);
+    const p = push('web');
+    const node = nodes.get(p.nodeId);
+    const a = mapDefault(p, node, DEFAULT_MAPPING, sets).points;
+    const b = mapDefault(later(p, 60_000), node, DEFAULT_MAPPING, sets).points;
+    const timing = a.find((x) => x.metric === 'catchpoint.timing.total')!;
+    expect(a.find((x) => x.metric === 'catchpoint.counter.request')!.tags).toBe(timing.tags);
+    expect(b.find((x) => x.metric === 'catchpoint.timing.total')!.tags).toBe(timing.tags);
+    expect(b[0]!.tags).toBe(a[0]!.tags);
+    expect(Object.isFrozen(timing.tags)).toBe(true);
+    expect(b).toEqual(mapDefault(later(p, 60_000), node, DEFAULT_MAPPING).points);
+  });
+
+  it('builds new tags for a refreshed node, another Asn of an unknown node, and another test', () => {
+    const sets = new TagSets(DEFAULT_MAPPING);
+    const p = push('web');
+    const before = mapDefault(p, nodes.get(p.nodeId), DEFAULT_MAPPING, sets).points[1]!.tags;
+    const moved = { ...nodes.get(p.nodeId)!, city: 'Newark' };
+    expect(mapDefault(p, moved, DEFAULT_MAPPING, sets).points[1]!.tags).toMatchObject({ city: 'Newark' });
+    expect(before).toMatchObject({ city: 'New_York' });
+    const unknown = mapDefault({ ...p, asn: 64500 }, undefined, DEFAULT_MAPPING, sets).points[1]!.tags;
+    expect(unknown).toMatchObject({ asn: '64500', city: 'unknown' });
+    expect(mapDefault({ ...p, asn: 64501 }, undefined, DEFAULT_MAPPING, sets).points[1]!.tags).toMatchObject({
+      asn: '64501',
+    });
+    expect(mapDefault({ ...p, testId: 5 }, moved, DEFAULT_MAPPING, sets).points[1]!.tags).toMatchObject({
+      test_id: '5',
+      city: 'Newark',
+    });
+  });
+
+  it('maps every push as without sharing, whatever came before (nodes refreshed, codes and flags varying)', () => {
+    const fixtures: PushFixture[] = ['web', 'dns', 'ping', 'transaction', 'error', 'unknown-node'];
+    // Each node as listed, and as a refreshed list may give it: another city, no ASN (Asn then counts).
+    const nodeVersions: NodeInfo[] = [...nodes.values()].flatMap((n) => {
+      const { asn: _asn, ...rest } = n;
+      return [n, { ...rest, city: `${n.city ?? ''} 2` }];
+    });
+    const step = fc.record({
+      fixture: fc.constantFrom(...fixtures),
+      testId: fc.integer({ min: 1, max: 4 }),
+      node: fc.option(fc.constantFrom(...nodeVersions), { nil: undefined }),
+      asn: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
+      error: fc.option(
+        fc.dictionary(
+          fc.constantFrom('Any', 'Dns', 'DNS', 'Code', 'Timeout'),
+          fc.constantFrom(true, false, '12002', 0),
+        ),
+        { nil: undefined },
+      ),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(step, { minLength: 1, maxLength: 30 }),
+        fc.integer({ min: 1, max: 9 }),
+        (steps, maxTags) => {
+          const options = { ...DEFAULT_MAPPING, maxTags };
+          const sets = new TagSets(options);
+          for (const s of steps) {
+            const p = { ...push(s.fixture), testId: s.testId, asn: s.asn };
+            if (s.error !== undefined) p.error = s.error;
+            const node = s.node;
+            expect(mapDefault(p, node, options, sets)).toEqual(mapDefault(p, node, options));
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('stays right past its bound', () => {
+    const sets = new TagSets(DEFAULT_MAPPING);
+    const p = push('dns');
+    for (let i = 0; i < TagSets.MAX + 10; i++) {
+      const q = { ...p, testId: i % 3, nodeId: Math.floor(i / 3) };
+      const r = mapDefault(q, undefined, DEFAULT_MAPPING, sets);
+      expect(r.points[1]!.tags).toMatchObject({ test_id: String(i % 3), node_id: String(Math.floor(i / 3)) });
+    }
+    const q = { ...p, testId: 1, nodeId: 0 };
+    expect(mapDefault(q, undefined, DEFAULT_MAPPING, sets)).toEqual(
+      mapDefault(q, undefined, DEFAULT_MAPPING),
     );
   });
 });

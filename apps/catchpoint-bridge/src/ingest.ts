@@ -28,6 +28,8 @@ export interface IngestOptions {
    * The target's rules (max tags, extra characters). Every mapped point is checked with
    * `validatePoint` before it reaches the sink; one that fails (a mapping bug, never bad input:
    * the mapping sanitises) is dropped and counted, so one bad point cannot fail a whole batch.
+   * A sink that `checksPoints` (the client sink: `@otsdb/client` checks each point as it
+   * encodes it) does that itself, with the client's rules, and reports how many it left out.
    */
   protocol?: ProtocolOptions;
   logger?: Logger | undefined;
@@ -55,7 +57,7 @@ export class Ingest {
     }
     const mapped = mapper(push, node);
     metrics.pointsTruncated += mapped.truncated;
-    const points = this.#valid(mapped.points);
+    const points = sink.checksPoints === true ? mapped.points : this.#valid(mapped.points);
     let result: WriteResult | Promise<WriteResult>;
     try {
       result = sink.write(points);
@@ -100,9 +102,11 @@ export class Ingest {
   #written(r: WriteResult, points: number, unknownNode: boolean): IngestOutcome {
     const { metrics } = this.#o;
     if (r.accepted) {
+      const invalid = r.invalid ?? 0;
       metrics.accepted++;
-      metrics.pointsQueued += points;
-      return { ok: true, points, unknownNode };
+      metrics.pointsQueued += points - invalid;
+      metrics.pointsInvalid += invalid;
+      return { ok: true, points: points - invalid, unknownNode };
     }
     const reason = r.reason === 'closed' ? 'shutting_down' : 'queue_full';
     metrics.reject(reason);

@@ -5,10 +5,12 @@ import { PointGuard } from './point-guard.js';
 
 describe('PointGuard', () => {
   it('agrees with validatePoint, whatever was checked before', () => {
-    const tagObjects = [{ a: 'b' }, { a: 'b c' }, {}, { a: '1', b: '2', c: '3' }];
+    const plain = [{ a: 'b' }, { a: 'b c' }, {}, { a: '1', b: '2', c: '3' }];
+    // Frozen ones are trusted whatever the timestamp; plain ones only for the one they came with.
+    const tagObjects = [...plain, ...plain.map((t) => Object.freeze({ ...t }))];
     const point = fc.record({
       metric: fc.constantFrom('m.ok', 'm ok', 'catchpoint.timing.total', ''),
-      timestamp: fc.constantFrom(1714651489609, 0, -5, 1.5, 1714651489),
+      timestamp: fc.constantFrom(1714651489609, 1714651489610, 0, -5, 1.5, 1714651489, 10_000_000_000_000),
       value: fc.constantFrom(1, 2.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 60),
       tags: fc.constantFrom(...tagObjects),
     });
@@ -21,5 +23,13 @@ describe('PointGuard', () => {
       }),
       { numRuns: 500 },
     );
+  });
+
+  it('checks a plain tags object again when it changed since a point of another time', () => {
+    const guard = new PointGuard();
+    const tags: Record<string, string> = { a: 'b' };
+    expect(guard.check({ metric: 'm', timestamp: 1000, value: 1, tags })).toBeUndefined();
+    tags['a'] = 'b c';
+    expect(guard.check({ metric: 'm', timestamp: 2000, value: 1, tags })?.code).toBe('invalid_tag');
   });
 });

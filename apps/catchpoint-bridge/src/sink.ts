@@ -13,9 +13,20 @@ export interface WriteResult {
   accepted: boolean;
   /** Why not, when not accepted: `queue_full`, `closed`, ... */
   reason?: string;
+  /**
+   * Accepted writes of a sink that `checksPoints`: how many of the points broke OpenTSDB's
+   * rules and were left out (the others were taken). Absent means none.
+   */
+  invalid?: number;
 }
 
 export interface Sink {
+  /**
+   * True when `write` checks every point itself against the target's rules (what
+   * `validatePoint` checks, with the same max tags and extra characters) and leaves out only
+   * the bad ones, counting them in `invalid`. The ingest then does not check them first.
+   */
+  readonly checksPoints?: boolean;
   write(points: DataPoint[]): WriteResult | Promise<WriteResult>;
   /** Resolves when everything accepted so far was delivered or given up on. */
   flush(): Promise<void>;
