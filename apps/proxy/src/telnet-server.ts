@@ -150,6 +150,8 @@ class TelnetConnection {
   /** The verified credentials as bytes, compared on the byte path. */
   #userBytes: Buffer | undefined;
   #passwordBytes: Buffer | undefined;
+  /** ` user=U password=P` and ` password=P user=U` as verified last. */
+  #tails: Buffer[] = [];
   /** Points handed to the backend whose write has not resolved yet (retries included). */
   #pending = 0;
   /** Batches the backend refused for lack of room: written again once it drains. */
@@ -515,6 +517,9 @@ class TelnetConnection {
       if (this.#lineBatch !== undefined) {
         this.#userBytes = Buffer.from(user, 'utf8');
         this.#passwordBytes = Buffer.from(password, 'utf8');
+        const u = `${this.#ctx.rules.names.user}=${user}`;
+        const p = `${this.#ctx.rules.names.password}=${password}`;
+        this.#tails = [Buffer.from(` ${u} ${p}`, 'utf8'), Buffer.from(` ${p} ${u}`, 'utf8')];
       }
       this.#principal = result.principal;
       this.#verifiedAt = performance.now();
@@ -580,9 +585,17 @@ class TelnetConnection {
     // While the backend is full the lines of this read are still taken (bounded: reading is
     // paused); behind lines waiting for authentication or held as text, they wait as text too.
     if (this.#exiting || this.#authWaiting || this.#lineAt < this.#lines.length) return false;
-    const screen = this.#screen!;
-    if (!screen.screen(buf, start, end)) return false;
     const ctx = this.#ctx;
+    const screen = this.#screen!;
+    let principal = ctx.auth.anonymous;
+    // Most clients end every line with the same credentials: when the line ends with the pair
+    // verified last, only the rest is screened and the pair is not looked for again.
+    const tail =
+      principal === undefined && this.#now - this.#verifiedAt < this.#reverifyMs
+        ? this.#tailAt(buf, start, end)
+        : 0;
+    const lineEnd = end - tail;
+    if (!screen.screen(buf, start, lineEnd)) return false;
     const names = this.#credentialKeys;
     const userKey = names.user;
     const passwordKey = names.password;
@@ -600,18 +613,23 @@ class TelnetConnection {
         else if (sameBytesIgnoringCase(buf, from, passwordKey)) return false; // `Password=`: worded
       }
     }
-    if (userAt < 0 !== passwordAt < 0) return false;
-    let principal = ctx.auth.anonymous;
-    if (principal === undefined) {
-      if (
-        userAt < 0 ||
-        this.#now - this.#verifiedAt >= this.#reverifyMs ||
-        !sameValue(buf, equals[userAt]! + 1, screen.valueEnds[userAt]!, this.#userBytes) ||
-        !sameValue(buf, equals[passwordAt]! + 1, screen.valueEnds[passwordAt]!, this.#passwordBytes)
-      ) {
-        return false;
-      }
+    if (tail > 0) {
+      // A second pair before the verified one: the point path words it.
+      if (userAt >= 0 || passwordAt >= 0) return false;
       principal = this.#principal!;
+    } else {
+      if (userAt < 0 !== passwordAt < 0) return false;
+      if (principal === undefined) {
+        if (
+          userAt < 0 ||
+          this.#now - this.#verifiedAt >= this.#reverifyMs ||
+          !sameValue(buf, equals[userAt]! + 1, screen.valueEnds[userAt]!, this.#userBytes) ||
+          !sameValue(buf, equals[passwordAt]! + 1, screen.valueEnds[passwordAt]!, this.#passwordBytes)
+        ) {
+          return false;
+        }
+        principal = this.#principal!;
+      }
     }
     if (this.#fastOwner !== principal) {
       this.#fastOwner = principal;
@@ -667,6 +685,16 @@ class TelnetConnection {
     lines.endLine();
     if (lines.full) this.#flushLines();
     return true;
+  }
+
+  /** Length of the verified credential pair at the end of `buf[start, end)`, or 0. */
+  #tailAt(buf: Buffer, start: number, end: number): number {
+    for (const tail of this.#tails) {
+      const at = end - tail.length;
+      if (at > start && buf[end - 1] === tail[tail.length - 1] && sameBytes(buf, at, tail))
+        return tail.length;
+    }
+    return 0;
   }
 
   #flush(): void {

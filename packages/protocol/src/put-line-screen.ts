@@ -39,8 +39,11 @@ export class PutLineScreen {
 
   constructor(options?: ProtocolOptions) {
     const opts = resolveOptions(options);
-    this.#metricScan = opts.metricScan;
-    this.#tagScan = opts.tagScan;
+    // 256 entries (non-ASCII bytes 0): one lookup per byte, no range test.
+    this.#metricScan = new Uint8Array(256);
+    this.#metricScan.set(opts.metricScan);
+    this.#tagScan = new Uint8Array(256);
+    this.#tagScan.set(opts.tagScan);
     this.#maxTags = Math.min(opts.maxTags, MAX_SCREENED_TAGS);
     this.#tagsOptional = opts.tagsOptional;
   }
@@ -66,7 +69,7 @@ export class PutLineScreen {
     this.metricStart = i;
     for (; i < end; i++) {
       c = buf[i]!;
-      if (c >= 128 || metricScan[c] === 0) break;
+      if (metricScan[c] === 0) break;
     }
     if (c !== 32 || i === metricStart) return false;
     this.metricEnd = i;
@@ -119,7 +122,7 @@ export class PutLineScreen {
       const keyStart = i;
       for (; i < end; i++) {
         c = buf[i]!;
-        if (c >= 128 || tagScan[c] === 0) break;
+        if (tagScan[c] === 0) break;
       }
       if (c !== 61 || i === keyStart || i >= end) return false;
       const eq = i;
@@ -127,7 +130,7 @@ export class PutLineScreen {
       const valueStart = i;
       for (; i < end; i++) {
         c = buf[i]!;
-        if (c >= 128 || tagScan[c] === 0) break;
+        if (tagScan[c] === 0) break;
       }
       if (i === valueStart || (i < end && c !== 32)) return false;
       if (count === maxTags) return false;
