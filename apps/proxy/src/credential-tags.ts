@@ -1,5 +1,5 @@
 import { extractTagCredentials } from '@otsdb/auth';
-import type { DataPoint, Tags } from '@otsdb/protocol';
+import { createTags, type DataPoint, type Tags } from '@otsdb/protocol';
 
 /** The tag names that carry credentials on put lines (opentsdb-proxy: `user` and `password`). */
 export interface CredentialTagNames {
@@ -53,7 +53,8 @@ export function stripCredentialTags(
     out.tagCount = count;
     return;
   }
-  const rest: Tags = {};
+  // The client's tag keys, `__proto__` included, stay ordinary keys.
+  const rest: Tags = createTags();
   let kept = 0;
   for (const key in tags) {
     if (key === userKey || key === passwordKey) continue;
@@ -70,7 +71,7 @@ export function stripCredentialTags(
  * Only reached off the hot path: for a pair not seen before on the connection, or a bad one.
  */
 export function credentialTagProblem(found: FoundCredentials, names: CredentialTagNames): string | undefined {
-  const tags: Tags = {};
+  const tags: Tags = createTags();
   if (found.user !== undefined) tags[names.user] = found.user;
   if (found.password !== undefined) tags[names.password] = found.password;
   if (found.misspelled !== undefined) tags[found.misspelled] = '';

@@ -25,6 +25,15 @@ function parse(line: string) {
 }
 
 describe('WriteRules.parseLine', () => {
+  it('keeps tag keys Object.prototype defines as ordinary tags when it takes the credentials off', () => {
+    const r = parse('put m 1700000000 1 __proto__=x constructor=y user=alice password=s3cret');
+    expect(r.point).toBeDefined();
+    const tags = r.point!.tags;
+    expect(Object.keys(tags).sort()).toEqual(['__proto__', 'constructor']);
+    expect(Object.hasOwn(tags, '__proto__') && tags['__proto__']).toBe('x');
+    expect(r.tagCount).toBe(2);
+  });
+
   it('takes the credential tags off and keeps the others in order', () => {
     expect(parse('put sys.cpu 1700000000 42 host=a user=alice dc=x password=s3cret')).toEqual({
       point: {

@@ -116,7 +116,8 @@ class JsonBytes {
 
 /** The sub query echoed back with showQuery, with TSSubQuery's JSON property names. */
 function subQueryJson(sub: SubQuery): string {
-  const groupByTags: Record<string, string> = {};
+  // Tag keys come from the query: `__proto__` must stay an ordinary key.
+  const groupByTags: Record<string, string> = Object.create(null);
   for (const f of sub.filters) if (f.groupBy) groupByTags[f.tagk] = f.type + '(' + f.filter + ')';
   const filters = sub.filters.map((f) => ({
     tagk: f.tagk,
