@@ -121,22 +121,23 @@ class TagSet {
 
   /** `type=<type>` for `catchpoint.error`. */
   type(type: string): Tags {
-    return this.#variant(this.#types, type, () => [['type', type]]);
+    let tags = this.#types.get(type);
+    if (tags === undefined) {
+      tags = this.#with([['type', type]]);
+      if (this.#types.size < MAX_VARIANTS) this.#types.set(type, tags);
+    }
+    return tags;
   }
 
   /** `type=code code=<code>` for `catchpoint.error`. */
   code(code: string): Tags {
-    return this.#variant(this.#codes, code, () => [
-      ['type', 'code'],
-      ['code', code],
-    ]);
-  }
-
-  #variant(cache: Map<string, Tags>, key: string, own: () => Array<[string, string]>): Tags {
-    let tags = cache.get(key);
+    let tags = this.#codes.get(code);
     if (tags === undefined) {
-      tags = this.#with(own());
-      if (cache.size < MAX_VARIANTS) cache.set(key, tags);
+      tags = this.#with([
+        ['type', 'code'],
+        ['code', code],
+      ]);
+      if (this.#codes.size < MAX_VARIANTS) this.#codes.set(code, tags);
     }
     return tags;
   }

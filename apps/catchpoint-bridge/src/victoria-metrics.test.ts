@@ -1,14 +1,19 @@
-import { seriesKey } from '@otsdb/protocol';
-import { type ExportedPoint, startVictoriaMetrics, type VictoriaMetrics } from '@otsdb/testkit';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { type DataPoint, seriesKey } from '@otsdb/protocol';
+import { type ExportedPoint, startVictoriaMetrics, type VictoriaMetrics, waitFor } from '@otsdb/testkit';
 import pino from 'pino';
-import { request } from 'undici';
+import { Pool, request } from 'undici';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { FakeCatchpointApi } from '../test/fake-catchpoint-api.js';
-import { fixture, fixtureText, type PushFixture } from '../test/fixtures.js';
+import { fixture, fixtureNodes, fixtureText, type PushFixture } from '../test/fixtures.js';
 import { Bridge } from './bridge.js';
 import { ClientSink } from './client-sink.js';
 import { type Layer, loadConfig, mergeLayers } from './config.js';
+import { mapDefault } from './default-mapping.js';
+import { DEFAULT_MAPPING } from './mapping-options.js';
+import { parsePush } from './payload.js';
 import { createSink } from './sinks.js';
+import { formatCatchpointTimestamp } from './timestamp.js';
 
 /**
  * End to end: Catchpoint pushes over HTTP into the bridge, node metadata from a (fake)
@@ -33,7 +38,82 @@ afterAll(async () => {
 afterEach(async () => {
   await bridge?.stop();
   bridge = undefined;
+  await gate?.close();
+  gate = undefined;
 });
+
+/**
+ * A TCP relay in front of VictoriaMetrics that can be shut like a door: while shut, every
+ * connection is cut at once (the TSD is away); open, bytes flow both ways.
+ */
+class Gate {
+  open = false;
+  readonly #server: Server;
+  readonly #sockets = new Set<Socket>();
+
+  constructor(readonly targetPort: number) {
+    this.#server = createServer((socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+      if (!this.open) return void socket.destroy();
+      const upstream = connect({ host: '127.0.0.1', port: targetPort });
+      this.#sockets.add(upstream);
+      upstream.once('close', () => this.#sockets.delete(upstream));
+      socket.pipe(upstream).pipe(socket);
+      socket.once('error', () => upstream.destroy());
+      upstream.once('error', () => socket.destroy());
+      socket.once('close', () => upstream.destroy());
+      upstream.once('close', () => socket.destroy());
+    });
+  }
+
+  listen(): Promise<number> {
+    return new Promise((resolve) =>
+      this.#server.listen(0, '127.0.0.1', () => resolve((this.#server.address() as { port: number }).port)),
+    );
+  }
+
+  close(): Promise<void> {
+    for (const s of this.#sockets) s.destroy();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+}
+let gate: Gate | undefined;
+
+/** A fixture as a new run: its own TestId, NodeId and timestamp (ms). */
+function run(name: PushFixture, testId: number, nodeId: number, ms: number): string {
+  const body = JSON.parse(fixtureText(name)) as {
+    TestId: unknown;
+    NodeId: unknown;
+    Summary: { Timestamp: string };
+  };
+  body.TestId = testId;
+  body.NodeId = nodeId;
+  body.Summary.Timestamp = formatCatchpointTimestamp(ms);
+  return JSON.stringify(body);
+}
+
+/** What the default mapping makes of a body, mapped on its own (no shared tags). */
+function expectedPoints(body: string): DataPoint[] {
+  const parsed = parsePush(JSON.parse(body));
+  if (!parsed.ok) throw new Error(parsed.error.message);
+  const node = fixtureNodes().find((n) => n.id === parsed.push.nodeId);
+  return mapDefault(parsed.push, node, DEFAULT_MAPPING).points;
+}
+
+async function post(url: string, body: string, dispatcher?: Pool) {
+  const res = await request(url, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json' },
+    ...(dispatcher ? { dispatcher } : {}),
+  });
+  return {
+    status: res.statusCode,
+    headers: res.headers,
+    body: (await res.body.json()) as Record<string, unknown>,
+  };
+}
 
 async function startBridge(layer: Layer) {
   const r = await loadConfig({
@@ -181,5 +261,72 @@ describe('into VictoriaMetrics', () => {
         },
       ]),
     );
+  });
+
+  it('many pushes at once from many tests and nodes: every point arrives as mapped alone (shared tags objects)', async () => {
+    const url = await startBridge({
+      output: { tsd: { host: vm.host, port: vm.httpPutPort, protocol: 'http' } },
+    });
+    const fixtures: PushFixture[] = ['web', 'dns', 'ping', 'transaction', 'error', 'unknown-node'];
+    const nodeIds = [...fixtureNodes().map((n) => n.id), 424242];
+    const base = Date.UTC(2024, 5, 1, 8, 0, 0, 0);
+    const bodies = Array.from({ length: 360 }, (_, i) =>
+      run(fixtures[i % fixtures.length]!, 900_000 + (i % 7), nodeIds[i % nodeIds.length]!, base + i * 7),
+    );
+    const pool = new Pool(new URL(url).origin, { connections: 8 });
+    try {
+      const answers = await Promise.all(bodies.map((b) => post(url, b, pool)));
+      expect(answers.map((a) => a.status)).toEqual(bodies.map(() => 200));
+    } finally {
+      await pool.close();
+    }
+    await bridge!.stop();
+
+    const expected = bodies.flatMap(expectedPoints);
+    const stored = await vm.waitForPoints(
+      '{__name__=~"catchpoint\\\\..*", test_id=~"9000[0-6][0-9]"}',
+      expected.length,
+    );
+    expect(stored).toHaveLength(expected.length);
+    expect(byKey(stored)).toEqual(byKey(expected as ExportedPoint[]));
+  });
+
+  it('answers 503 while the TSD is away and the queue is nearly full, then delivers every point it took', async () => {
+    gate = new Gate(vm.httpPutPort);
+    const port = await gate.listen();
+    const url = await startBridge({
+      // The smallest queue the configuration allows: 2256 points, high water mark 1692.
+      output: { tsd: { host: '127.0.0.1', port, protocol: 'http', maxQueue: 2256 } },
+    });
+    const base = Date.UTC(2024, 5, 2, 8, 0, 0, 0);
+    let accepted = 0;
+    let points = 0;
+    let refused: Awaited<ReturnType<typeof post>> | undefined;
+    for (let i = 0; i < 500 && refused === undefined; i++) {
+      const answer = await post(url, run('web', 910_000, 1001, base + i));
+      if (answer.status === 200) {
+        accepted++;
+        points += answer.body['points'] as number;
+      } else refused = answer;
+    }
+    // 29 points a push: 58 pushes reach the mark, the next is refused whole.
+    expect(accepted).toBe(59);
+    expect(refused).toMatchObject({
+      status: 503,
+      headers: { 'retry-after': '60' },
+      body: { error: { code: 'queue_full' } },
+    });
+    expect(bridge!.metrics.rejected('queue_full')).toBe(1);
+
+    gate.open = true;
+    // Points flow again; the sender empties and pushes are taken again.
+    await waitFor(async () => (await post(url, run('dns', 910_000, 312, base + 10_000))).status === 200, {
+      timeoutMs: 30_000,
+      description: 'a push taken again',
+    });
+    points += 4;
+    await bridge!.stop();
+    const stored = await vm.waitForPoints('{__name__=~"catchpoint\\\\..*", test_id="910000"}', points);
+    expect(stored).toHaveLength(points);
   });
 });

@@ -233,18 +233,8 @@ export class WebhookServer {
 
   #readBody(req: IncomingMessage, res: ServerResponse): void {
     this.#inFlight++;
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      this.#inFlight--;
-      if (this.#inFlight === 0 && this.#idleWaiters.length > 0) {
-        const waiters = this.#idleWaiters;
-        this.#idleWaiters = [];
-        for (const w of waiters) w();
-      }
-    };
-    res.once('close', finish);
+    // 'close' comes once per response, whether answered, aborted or destroyed.
+    res.once('close', () => this.#finished());
 
     const chunks: Buffer[] = [];
     let size = 0;
@@ -274,6 +264,15 @@ export class WebhookServer {
       const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       this.#process(req, res, body);
     });
+  }
+
+  #finished(): void {
+    this.#inFlight--;
+    if (this.#inFlight === 0 && this.#idleWaiters.length > 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const w of waiters) w();
+    }
   }
 
   #process(req: IncomingMessage, res: ServerResponse, body: Buffer): void {
