@@ -40,4 +40,43 @@ describe('parseCatchpointTimestamp', () => {
       { numRuns: 2000 },
     );
   });
+
+  it('agrees with a plain regular-expression-and-Date reading on any 17 characters', () => {
+    const reference = (text: string) => {
+      const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{3})$/.exec(text);
+      if (m === null) return 'malformed';
+      const [y, mo, d, h, mi, s, ms] = m.slice(1).map(Number) as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+        number,
+      ];
+      if (y < 1970 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || s > 59) return 'invalid';
+      const v = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+      const c = new Date(v);
+      return c.getUTCDate() !== d || c.getUTCMonth() !== mo - 1 ? 'invalid' : v;
+    };
+    const text = fc.oneof(
+      fc.stringMatching(
+        /^(19[6-9]\d|2\d{3}|[0-9]{4})(0[0-9]|1[0-3])([0-3][0-9])([0-2][0-9])([0-6][0-9]){2}\d{3}$/,
+      ),
+      fc.stringMatching(/^\d{15,18}$/),
+      fc.string({ minLength: 17, maxLength: 17 }),
+    );
+    fc.assert(
+      fc.property(text, (t) => {
+        const r = parseCatchpointTimestamp(t);
+        const expected = reference(t);
+        if (typeof expected === 'number') expect(r).toEqual({ ok: true, millis: expected });
+        else
+          expect(r.ok === false && r.message).toContain(
+            expected === 'malformed' ? 'expected 17 digits' : 'not a valid UTC date',
+          );
+      }),
+      { numRuns: 5000 },
+    );
+  });
 });
