@@ -93,7 +93,7 @@ OTSDB_PROXY_BACKEND, OTSDB_PROXY_FORWARD, OTSDB_PROXY_FORWARD_MODE, OTSDB_PROXY_
 OTSDB_PROXY_DATA_DIR, OTSDB_PROXY_MAX_CONNECTIONS, OTSDB_PROXY_RATE_LIMIT, OTSDB_PROXY_LOG_LEVEL.
 
 Signals: SIGTERM/SIGINT stop gracefully (drain within --shutdown-timeout); SIGHUP reloads the
-credentials file (--auth file).
+credentials file (--auth file) and the TLS certificate, key and CA (new connections get them).
 
 Example:
   opentsdb-proxy --auth file --auth-file /etc/otsdb/credentials.yaml \\

@@ -8,7 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { TlsOptions } from 'node:tls';
+import type { TlsOptions, Server as TlsServer } from 'node:tls';
 import { type AuthResult, authorizeRead, credentialsFromHeaders, type Principal } from '@otsdb/auth';
 import {
   type DataPoint,
@@ -39,6 +39,8 @@ export interface HttpListener {
   stopAccepting(): Promise<void>;
   /** Waits for requests in progress until the deadline, then closes every connection. */
   drain(deadline: number): Promise<void>;
+  /** HTTPS: the certificate and key for new connections (open ones keep theirs). */
+  setSecureContext?(options: TlsOptions): void;
 }
 
 const JSON_TYPE = 'application/json; charset=UTF-8';
@@ -83,17 +85,22 @@ export async function startHttpListener(
     inFlight.add(done);
     void done.finally(() => inFlight.delete(done));
   };
-  const server: Server =
-    options.tls === undefined
-      ? createHttpServer(serverOptions, handler)
-      : createHttpsServer({ ...options.tls, ...serverOptions }, handler);
+  const secure =
+    options.tls === undefined ? undefined : createHttpsServer({ ...options.tls, ...serverOptions }, handler);
+  const server: Server = secure ?? createHttpServer(serverOptions, handler);
 
+  // Every raw socket, TLS handshakes included: what is left at the deadline is destroyed.
+  const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     if (ctx.stopping || !ctx.connections.tryAcquire()) {
       socket.destroy();
       return;
     }
-    socket.once('close', () => ctx.connections.release());
+    sockets.add(socket);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      ctx.connections.release();
+    });
   });
   server.on('clientError', (_error, socket) => {
     // Not HTTP at all (random bytes, a telnet client on the wrong port): a plain 400 and close.
@@ -130,6 +137,7 @@ export async function startHttpListener(
     host: options.host,
     port,
     tls: options.tls !== undefined,
+    ...(secure === undefined ? {} : { setSecureContext: (o: TlsOptions) => secure.setSecureContext(o) }),
     stopAccepting,
     async drain(deadline: number) {
       await stopAccepting();
@@ -143,6 +151,7 @@ export async function startHttpListener(
       ]);
       clearTimeout(timer);
       server.closeAllConnections();
+      for (const socket of sockets) socket.destroy();
       await closed;
     },
   };

@@ -7,7 +7,7 @@ import { PROXY_VERSION, type ProxyHandle, startProxy } from './proxy.js';
 /**
  * The composition root: flags > environment > file > defaults, then the proxy (backend, then
  * authentication, then listeners). SIGTERM/SIGINT stop it gracefully; a second signal exits at
- * once. SIGHUP reloads the credentials file.
+ * once. SIGHUP reloads the credentials file and the TLS certificate.
  */
 async function main(argv: readonly string[]): Promise<number> {
   const cli = parseCli(argv);
@@ -65,6 +65,8 @@ async function main(argv: readonly string[]): Promise<number> {
     process.on('SIGTERM', onStop);
     process.on('SIGINT', onStop);
     process.on('SIGHUP', () => {
+      // Logged by the proxy (reloaded, or rejected and the old certificate kept).
+      void proxy.reloadTls();
       void proxy.reloadAuth().then((result) => {
         if (result === undefined) logger.info({}, 'SIGHUP: nothing to reload (auth mode has no file)');
         else if (result.ok) logger.info({ ...result }, 'SIGHUP: credentials reloaded');

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import type { TlsOptions } from 'node:tls';
+import { createSecureContext, type TlsOptions } from 'node:tls';
 import type { ReloadResult } from '@otsdb/auth';
 import { type DataPoint, telnetVersionReply } from '@otsdb/protocol';
 import { type AuthGate, createAuthGate } from './auth-gate.js';
@@ -30,6 +30,8 @@ export interface ProxyPorts {
   https?: number;
 }
 
+export type TlsReloadResult = { ok: true } | { ok: false; error: string };
+
 export interface ProxyHandle {
   /** The ports actually bound (useful with port 0). */
   readonly ports: ProxyPorts;
@@ -38,6 +40,12 @@ export interface ProxyHandle {
   stats(): ProxyStats;
   /** Re-reads the credentials file (mode `file`; SIGHUP in the CLI). */
   reloadAuth(): Promise<ReloadResult | undefined>;
+  /**
+   * Reads the certificate, key and CA files again and serves them to new TLS connections (a
+   * renewed certificate; SIGHUP in the CLI). Open connections keep theirs. A file that cannot be
+   * read or a key that does not match leaves the old ones in place. Undefined without TLS listeners.
+   */
+  reloadTls(): Promise<TlsReloadResult | undefined>;
   /**
    * Graceful shutdown: stop listening, hand on what was read, wait for in-flight writes within
    * `timeoutMs` (default `shutdownTimeoutMs`), close the backend (flushing its queue in the time
@@ -179,6 +187,23 @@ export async function startProxy(
     backend,
     stats,
     reloadAuth: () => auth.reload(),
+    async reloadTls(): Promise<TlsReloadResult | undefined> {
+      const secure = [...telnets, ...https].filter((x) => x.setSecureContext !== undefined);
+      if (secure.length === 0) return undefined;
+      let next: TlsOptions;
+      try {
+        next = (await serverTls(config))!;
+        // Parses the PEM files and checks that the key matches, before anything changes.
+        createSecureContext(next);
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        logger.error({ err: message }, 'TLS files rejected; keeping the certificate in use');
+        return { ok: false, error: message };
+      }
+      for (const x of secure) x.setSecureContext!(next);
+      logger.info({ cert: config.tls.cert }, 'TLS certificate reloaded');
+      return { ok: true };
+    },
     stop(stopOptions = {}) {
       stopped ??= stop(stopOptions.timeoutMs ?? config.shutdownTimeoutMs);
       return stopped;

@@ -1,5 +1,5 @@
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
-import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
+import { createServer as createTlsServer, type TlsOptions, type Server as TlsServer } from 'node:tls';
 import type { AuthResult, Principal } from '@otsdb/auth';
 import {
   type DataPoint,
@@ -39,6 +39,8 @@ export interface TelnetListener {
    * writes are awaited, then the socket is closed. What is left at the deadline is destroyed.
    */
   drain(deadline: number): Promise<void>;
+  /** TLS: the certificate and key for new connections (open ones keep theirs). */
+  setSecureContext?(options: TlsOptions): void;
 }
 
 /** The commands this proxy serves, in OpenTSDB's order; `help` lists them. */
@@ -70,12 +72,19 @@ export async function startTelnetListener(
     socket.once('close', () => open.delete(conn));
   };
   // Every raw connection counts against the limit, TLS ones before their handshake.
+  // Raw sockets too: a TLS connection whose handshake never completes (or that the client
+  // dropped after the handshake failed on its side) must not hold up a shutdown.
+  const sockets = new Set<Socket>();
   const admit = (raw: Socket): boolean => {
     if (ctx.stopping || !ctx.connections.tryAcquire()) {
       raw.destroy();
       return false;
     }
-    raw.once('close', () => ctx.connections.release());
+    sockets.add(raw);
+    raw.once('close', () => {
+      sockets.delete(raw);
+      ctx.connections.release();
+    });
     return true;
   };
 
@@ -112,10 +121,14 @@ export async function startTelnetListener(
     closed ??= new Promise<void>((resolve) => server.close(() => resolve()));
     return Promise.resolve();
   };
+  const tlsServer = options.tls === undefined ? undefined : (server as TlsServer);
   return {
     host: options.host,
     port,
     tls: options.tls !== undefined,
+    ...(tlsServer === undefined
+      ? {}
+      : { setSecureContext: (o: TlsOptions) => tlsServer.setSecureContext(o) }),
     get connections() {
       return open.size;
     },
@@ -123,6 +136,7 @@ export async function startTelnetListener(
     async drain(deadline: number) {
       await stopAccepting();
       await Promise.all([...open].map((c) => c.shutdown(deadline)));
+      for (const raw of sockets) raw.destroy();
       await closed;
     },
   };

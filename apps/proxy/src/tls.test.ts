@@ -1,6 +1,16 @@
-import { type FakeTsd, simpleRequest, startFakeTsd, type TlsFixtures, tlsFixtures } from '@otsdb/testkit';
+import { writeFile } from 'node:fs/promises';
+import { connect as netConnect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import {
+  type FakeTsd,
+  makeTempDir,
+  simpleRequest,
+  startFakeTsd,
+  type TlsFixtures,
+  tlsFixtures,
+} from '@otsdb/testkit';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { openTelnet } from './__fixtures__/telnet-client.js';
+import { openTelnet, type TelnetSession } from './__fixtures__/telnet-client.js';
 import { createMockBackend, type MockBackend } from './backends/mock-backend.js';
 import type { ProxyConfigInput } from './config.js';
 import { type ProxyHandle, startProxy } from './proxy.js';
@@ -29,6 +39,103 @@ async function start(extra: Partial<ProxyConfigInput> = {}) {
   proxies.push(proxy);
   return proxy;
 }
+
+describe('TLS certificate reload', () => {
+  it('serves renewed files to new connections; open ones go on; bad files keep the old certificate', async () => {
+    const dir = await makeTempDir('proxy-tls-reload-');
+    const opened: TelnetSession[] = [];
+    try {
+      const cert = join(dir.path, 'cert.pem');
+      const key = join(dir.path, 'key.pem');
+      // Starts with a certificate from the other CA...
+      await writeFile(cert, tls.untrustedServerCert.pem);
+      await writeFile(key, tls.untrustedServerKey.pem);
+      const proxy = await startProxy(
+        {
+          listeners: { telnet: false, http: false, telnetTls: { port: 0 }, https: { port: 0 } },
+          tls: { cert, key },
+          auth: { mode: 'mock' },
+        },
+        { backend: createMockBackend() },
+      );
+      proxies.push(proxy);
+      const port = proxy.ports.telnetTls!;
+      const trusting = async (ca: string) => {
+        const s = await openTelnet(port, { tls: { ca, servername: 'localhost' } });
+        opened.push(s);
+        return s;
+      };
+      const before = await trusting(tls.untrustedCa.pem);
+
+      // ... renewed by the real CA's: new connections get it once reloaded.
+      await writeFile(cert, tls.serverCert.pem);
+      await writeFile(key, tls.serverKey.pem);
+      expect(await proxy.reloadTls()).toEqual({ ok: true });
+      const after = await trusting(tls.ca.pem);
+      await expect(trusting(tls.untrustedCa.pem)).rejects.toThrow();
+      const https = await simpleRequest(`https://localhost:${proxy.ports.https}/api/put`, {
+        method: 'POST',
+        headers: { authorization: `Basic ${Buffer.from('u:p').toString('base64')}` },
+        body: JSON.stringify({ metric: 'm', timestamp: 1_700_000_002, value: 3, tags: { host: 'c' } }),
+        tls: { ca: tls.ca.pem },
+      });
+      expect(https.status).toBe(204);
+
+      // A key that does not match the certificate is refused; the renewed pair stays.
+      await writeFile(key, tls.untrustedServerKey.pem);
+      const bad = await proxy.reloadTls();
+      expect(bad?.ok).toBe(false);
+      await (await trusting(tls.ca.pem)).end();
+
+      before.write('put m 1700000000 1 host=a user=u password=p\n');
+      after.write('put m 1700000001 2 host=b user=u password=p\n');
+      await Promise.all([before.end(), after.end()]);
+      expect((proxy.backend as MockBackend).points.map((p) => p.tags)).toEqual([
+        { host: 'c' },
+        { host: 'a' },
+        { host: 'b' },
+      ]);
+    } finally {
+      for (const s of opened) s.destroy();
+      await dir.remove();
+    }
+  });
+
+  it('a shutdown does not wait for TLS handshakes that never finish', async () => {
+    const proxy = await start({ tls: { handshakeTimeoutMs: 600_000 } as never });
+    const silent = await Promise.all(
+      [proxy.ports.telnetTls!, proxy.ports.https!].map(
+        (port) =>
+          new Promise<Socket>((resolve, reject) => {
+            const s = netConnect({ port, host: '127.0.0.1' }, () => resolve(s));
+            s.once('error', reject);
+          }),
+      ),
+    );
+    try {
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        proxy.stop({ timeoutMs: 200 }).then(() => 'stopped'),
+        new Promise<string>((resolve) => {
+          timer = setTimeout(() => resolve('still waiting for the handshakes'), 20_000);
+        }),
+      ]);
+      clearTimeout(timer);
+      expect(outcome).toBe('stopped');
+    } finally {
+      for (const s of silent) s.destroy();
+    }
+  });
+
+  it('has nothing to reload without TLS listeners', async () => {
+    const proxy = await startProxy(
+      { listeners: { telnet: { port: 0 }, http: false }, auth: { mode: 'mock' } },
+      { backend: createMockBackend() },
+    );
+    proxies.push(proxy);
+    expect(await proxy.reloadTls()).toBeUndefined();
+  });
+});
 
 describe('TLS listeners', () => {
   it('takes telnet puts over TLS and strips the credentials', async () => {
