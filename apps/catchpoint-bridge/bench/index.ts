@@ -4,7 +4,7 @@
  *   cd apps/catchpoint-bridge && npx tsx --conditions=@otsdb/source bench/index.ts
  *   BENCH_SECONDS=10 BENCH_CONNECTIONS=32 BENCH_VM=0 BENCH_ONLY=delivered ...
  *   (defaults 5 s, 16 connections; BENCH_ONLY: pipeline | webhook | delivered;
- *   BENCH_CLIENT='{"batchSize":2000}' sets @otsdb/client options over the configured ones)
+ *   BENCH_TSD='{"batchSize":2000}' adds to the bridge's `output.tsd` configuration)
  *
  * 1. pipeline: JSON text -> parse -> validate -> map -> validatePoint -> null sink, in process;
  * 2. webhook: real HTTP POSTs over loopback keep-alive connections from a load generator in a
@@ -25,12 +25,10 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { createClient } from '@otsdb/client';
 import { makeTempDir, startVictoriaMetrics, type TempDir } from '@otsdb/testkit';
-import pino, { type Logger } from 'pino';
+import pino from 'pino';
 import { Bridge } from '../src/bridge.js';
-import { ClientSink } from '../src/client-sink.js';
-import { type BridgeConfig, loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config.js';
 import { Ingest } from '../src/ingest.js';
 import { createMapper } from '../src/mapping.js';
 import { DEFAULT_MAPPING, type MappingOptions } from '../src/mapping-options.js';
@@ -40,15 +38,14 @@ import { parsePush } from '../src/payload.js';
 import { SecretMatcher } from '../src/secret.js';
 import { BridgeMetrics } from '../src/self-metrics.js';
 import { NullSink, type Sink } from '../src/sink.js';
-import { clientOptions, createSink } from '../src/sinks.js';
+import { createSink } from '../src/sinks.js';
 import { WebhookServer } from '../src/webhook.js';
 import { fixtureNodes, fixtureText } from '../test/fixtures.js';
 
 const seconds = Number(process.env['BENCH_SECONDS'] ?? '5');
 const connections = Number(process.env['BENCH_CONNECTIONS'] ?? '16');
 const only = process.env['BENCH_ONLY'];
-const clientOverrides =
-  process.env['BENCH_CLIENT'] === undefined ? undefined : JSON.parse(process.env['BENCH_CLIENT']);
+const tsdSettings = JSON.parse(process.env['BENCH_TSD'] ?? '{}') as Record<string, unknown>;
 const SECRET = 'benchmark-secret-0123456789';
 const PATH = '/catchpoint';
 const WARMUP_MS = 1000;
@@ -240,8 +237,8 @@ async function webhook(label: string, mapping: MappingOptions): Promise<number> 
   console.log(
     `webhook   ${label.padEnd(24)} ${fmt(rate).padStart(10)} pushes/s accepted (${connections} keep-alive connections, ` +
       `${fmt(accepted)} in ${(r.elapsedMs / 1000).toFixed(1)} s${statusText(r.statuses)}; CPU: bridge ` +
-      `${fmtCpu((cpu.user + cpu.system) / 1000, r.elapsedMs)} (${perPush((cpu.user + cpu.system) / 1000, r.sent)}), ` +
-      `load generator ${fmtCpu(r.cpuMs, r.elapsedMs)} (${perPush(r.cpuMs, r.sent)}))`,
+      `${fmtCpu((cpu.user + cpu.system) / 1000, r.elapsedMs)} (${perRequest((cpu.user + cpu.system) / 1000, r.sent)}), ` +
+      `load generator ${fmtCpu(r.cpuMs, r.elapsedMs)} (${perRequest(r.cpuMs, r.sent)}))`,
   );
   return rate;
 }
@@ -251,9 +248,9 @@ function now(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** CPU time per request in microseconds. */
-function perPush(cpuMs: number, requests: number): string {
-  return `${((cpuMs * 1000) / requests).toFixed(1)} µs/push`;
+/** CPU time per request (push) in microseconds. */
+function perRequest(cpuMs: number, requests: number): string {
+  return `${((cpuMs * 1000) / requests).toFixed(1)} µs/request`;
 }
 
 /** CPU time as a share of one core over `wallMs`. */
@@ -277,13 +274,12 @@ function processCpuMs(pid: number | undefined): number | undefined {
   }
 }
 
-/** Busy CPU time of the whole machine in milliseconds (Linux /proc/stat: all but idle and iowait). */
+/** Busy CPU time of the whole machine in milliseconds (Linux /proc/stat: user, nice, system, irq, softirq). */
 function machineBusyMs(): number | undefined {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
     const f = line.trim().split(/\s+/).slice(1).map(Number);
-    const total = f.slice(0, 8).reduce((a, b) => a + b, 0);
-    return ((total - f[3]! - f[4]!) * 1000) / 100;
+    return ((f[0]! + f[1]! + f[2]! + f[5]! + f[6]!) * 1000) / 100;
   } catch {
     return undefined;
   }
@@ -303,17 +299,6 @@ function findPid(dataDir: string): number | undefined {
   return undefined;
 }
 
-async function configuredSink(config: BridgeConfig, logger: Logger): Promise<Sink> {
-  const built = await createSink(config, logger);
-  if (!built.ok) throw new Error(built.message);
-  return built.sink;
-}
-
-async function tunedSink(config: BridgeConfig): Promise<Sink> {
-  const client = await createClient({ ...clientOptions(config), ...clientOverrides });
-  return new ClientSink(client, { closeTimeoutMs: config.shutdownTimeoutMs });
-}
-
 async function delivered(): Promise<{ accepted: number; delivered: number; lost: number }> {
   const vm = await startVictoriaMetrics();
   let dir: TempDir | undefined;
@@ -331,16 +316,21 @@ async function delivered(): Promise<{ accepted: number; delivered: number; lost:
         webhook: { path: PATH, secrets: [SECRET], maxConnections: 10_000 },
         catchpoint: { api: 'none', cacheFile },
         selfMetrics: { intervalMs: 0 },
-        output: { tsd: { host: vm.host, port: vm.httpPutPort, protocol: 'http' } },
+        output: { tsd: { ...tsdSettings, host: vm.host, port: vm.httpPutPort, protocol: 'http' } },
         shutdownTimeoutMs: 120_000,
       },
     });
     if (!loaded.ok) throw new Error(loaded.errors.join('; '));
     const config = loaded.config;
     const logger = pino({ level: 'warn' });
-    // BENCH_CLIENT: @otsdb/client options (JSON) over the configured ones, for tuning runs.
-    const sink =
-      clientOverrides === undefined ? await configuredSink(config, logger) : await tunedSink(config);
+    const built = await createSink(config, logger);
+    if (!built.ok) throw new Error(built.message);
+    const sink = built.sink;
+    const t = config.output.tsd;
+    console.log(
+      `sender    ${''.padEnd(24)} @otsdb/client, HTTP ${t.path}?details, batches of ${t.batchSize ?? '500 (its default)'}, ` +
+        `queue ${fmt(t.maxQueue)} points; VictoriaMetrics started here; ${connections} keep-alive connections`,
+    );
     bridge = new Bridge({ config, sink, logger });
     const addr = await bridge.start();
     const vmPid = findPid(vm.dataDir);
@@ -388,7 +378,7 @@ async function delivered(): Promise<{ accepted: number; delivered: number; lost:
     const deliveredPushes = stored / pointsPerPush;
     const { '503': refused = 0, ...others } = r.statuses;
     console.log(
-      `delivered ${'default -> VictoriaMetrics'.padEnd(24)} ${fmt(accepted / loadSeconds).padStart(10)} pushes/s accepted ` +
+      `delivered ${'-> VictoriaMetrics'.padEnd(24)} ${fmt(accepted / loadSeconds).padStart(10)} pushes/s accepted ` +
         `(${fmt(accepted)} in ${loadSeconds.toFixed(1)} s, ${fmt(refused)} answered 503${statusText(others)})`,
     );
     console.log(
@@ -401,9 +391,9 @@ async function delivered(): Promise<{ accepted: number; delivered: number; lost:
         `(points stored / points per push, over load + drain)`,
     );
     console.log(
-      `cpu       ${''.padEnd(24)} bridge ${fmtCpu(bridgeCpuMs, sampledMs)} (${perPush(bridgeCpuMs, r.sent)}), ` +
-        `load generator ${fmtCpu(r.cpuMs, r.elapsedMs)} (${perPush(r.cpuMs, r.sent)}), VictoriaMetrics ` +
-        `${vmPid === undefined ? 'n/a' : `${fmtCpu(vmCpuMs, sampledMs)} (${perPush(vmCpuMs, r.sent)})`}; ` +
+      `cpu       ${''.padEnd(24)} bridge ${fmtCpu(bridgeCpuMs, sampledMs)} (${perRequest(bridgeCpuMs, r.sent)}), ` +
+        `load generator ${fmtCpu(r.cpuMs, r.elapsedMs)} (${perRequest(r.cpuMs, r.sent)}), VictoriaMetrics ` +
+        `${vmPid === undefined ? 'n/a' : `${fmtCpu(vmCpuMs, sampledMs)} (${perRequest(vmCpuMs, r.sent)})`}; ` +
         `whole machine ${fmtCpu(busyMs, sampledMs)} of ${cpus().length * 100}% (kernel network work and other jobs included)`,
     );
     return {

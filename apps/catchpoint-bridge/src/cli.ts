@@ -38,6 +38,7 @@ Sending
                                  (http(s)://user:pass@host:port/api/put, telnet://, tls://;
                                  or env CATCHPOINT_BRIDGE_TSDB_URL); replaces -t/-p/--tsdb-protocol
       --max-queue <n>            points the sender holds; pushes get 503 near it (default 100000)
+      --tsdb-batch-size <n>      points per HTTP request / telnet write (default 500 http, 5000 telnet)
   -f, --file-mode                write put lines to a file instead of a TSD
       --output <file>            file for --file-mode; - is stdout (default -)
       --replay <file|->          map recorded pushes (JSON, JSON array or one per line)
@@ -103,6 +104,7 @@ export function parseCommandLine(argv: readonly string[]): CliParse {
         'tsdb-tls': { type: 'boolean' },
         'tsdb-url-file': { type: 'string' },
         'max-queue': { type: 'string' },
+        'tsdb-batch-size': { type: 'string' },
         'file-mode': { type: 'boolean', short: 'f' },
         output: { type: 'string' },
         replay: { type: 'string', multiple: true },
@@ -181,6 +183,7 @@ export function parseCommandLine(argv: readonly string[]): CliParse {
   if (values['tsdb-tls'] === true) tsd['tls'] = true;
   if (str('tsdb-url-file') !== undefined) tsd['urlFile'] = str('tsdb-url-file');
   if (str('max-queue') !== undefined) tsd['maxQueue'] = str('max-queue');
+  if (str('tsdb-batch-size') !== undefined) tsd['batchSize'] = str('tsdb-batch-size');
   if (Object.keys(tsd).length > 0) put('output', 'tsd', tsd);
   if (values['file-mode'] === true) put('output', 'kind', 'file');
   put('output', 'file', str('output'));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { HELP, parseCommandLine } from './cli.js';
 import { loadConfig, mergeLayers, parseListen, redactConfig } from './config.js';
+import { clientOptions } from './sinks.js';
 
 const SECRET = 'webhook-secret-0123456789';
 
@@ -192,6 +193,11 @@ describe('errors are path: message lines', () => {
     [['--node-tags', 'city,planet'], 'mapping.nodeTags.1: '],
     [['--node-tags', 'city,city'], 'mapping.nodeTags: a tag is listed twice'],
     [['--health-path', '/'], 'webhook.healthPath: must differ from webhook.path'],
+    [['--tsdb-batch-size', '0'], 'output.tsd.batchSize: '],
+    [
+      ['--tsdb-batch-size', '5000', '--max-queue', '4000'],
+      'output.tsd.batchSize: must be at most output.tsd.maxQueue (4000)',
+    ],
   ])('%j -> %s', async (argv, message) => {
     const r = await load(argv, { CATCHPOINT_BRIDGE_WEBHOOK_SECRET: SECRET });
     expect(r.ok).toBe(false);
@@ -254,6 +260,18 @@ describe('command line details', () => {
     expect(r.config.selfMetrics.intervalMs).toBe(0);
   });
 
+  it('passes a batch size to the client only when one is set (else the client default: 500 over HTTP)', async () => {
+    const unset = await load([], { CATCHPOINT_BRIDGE_WEBHOOK_SECRET: SECRET });
+    expect(unset.ok && 'batchSize' in clientOptions(unset.config)).toBe(false);
+    const flag = await load(['--tsdb-batch-size', '2000'], { CATCHPOINT_BRIDGE_WEBHOOK_SECRET: SECRET });
+    expect(flag.ok && clientOptions(flag.config).batchSize).toBe(2000);
+    const env = await load([], {
+      CATCHPOINT_BRIDGE_WEBHOOK_SECRET: SECRET,
+      CATCHPOINT_BRIDGE_TSDB_BATCH_SIZE: '50',
+    });
+    expect(env.ok && clientOptions(env.config).batchSize).toBe(50);
+  });
+
   it('has a help text that lists every flag it parses', () => {
     for (const flag of [
       '-l',
@@ -266,6 +284,7 @@ describe('command line details', () => {
       '--mode',
       '--max-tags',
       '--webhook-secret-file',
+      '--tsdb-batch-size',
     ]) {
       expect(HELP).toContain(flag);
     }

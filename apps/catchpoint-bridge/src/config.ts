@@ -102,6 +102,12 @@ const schema = z.object({
           url: z.string().min(1).optional(),
           /** Points the sender holds at most; pushes get 503 when it is nearly full. */
           maxQueue: intFrom(1000, 10_000_000).default(100_000),
+          /**
+           * Points per HTTP request / telnet write. Default @otsdb/client's: 500 over HTTP,
+           * 5000 over telnet. VictoriaMetrics takes larger HTTP batches for less CPU; OpenTSDB
+           * needs `tsd.http.request.enable_chunked` and a `max_chunk` above the body size.
+           */
+          batchSize: intFrom(1, 100_000).optional(),
           /** Telnet only: how millisecond timestamps are written (see @otsdb/client). */
           telnetTimestamps: z.enum(['as-is', 'seconds', 'fractional']).default('as-is'),
         })
@@ -205,6 +211,7 @@ export const ENV_SETTINGS: Record<string, string> = {
   CATCHPOINT_BRIDGE_TSDB_TLS: 'output.tsd.tls',
   CATCHPOINT_BRIDGE_TSDB_URL: 'output.tsd.url',
   CATCHPOINT_BRIDGE_MAX_QUEUE: 'output.tsd.maxQueue',
+  CATCHPOINT_BRIDGE_TSDB_BATCH_SIZE: 'output.tsd.batchSize',
   CATCHPOINT_BRIDGE_NODE_CACHE: 'catchpoint.cacheFile',
   CATCHPOINT_BRIDGE_LOG_LEVEL: 'logLevel',
   CATCHPOINT_API: 'catchpoint.api',
@@ -389,6 +396,9 @@ function crossCheck(c: Parsed, warnings: string[]): ConfigResult {
     errors.push(
       `output.tsd.maxQueue: must hold at least four pushes of mapping.maxPointsPerPush (${c.mapping.maxPointsPerPush}) points`,
     );
+  }
+  if (c.output.tsd.batchSize !== undefined && c.output.tsd.batchSize > c.output.tsd.maxQueue) {
+    errors.push(`output.tsd.batchSize: must be at most output.tsd.maxQueue (${c.output.tsd.maxQueue})`);
   }
   if (sanitizeTagValue(c.mapping.unknownValue, c.mapping.extraChars) !== c.mapping.unknownValue) {
     errors.push(

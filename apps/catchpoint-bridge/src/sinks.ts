@@ -20,6 +20,7 @@ export function clientOptions(config: BridgeConfig, logger?: Logger): CreateClie
     // Catchpoint data is about Catchpoint's nodes, not about the bridge host.
     hostTag: false,
     maxQueue: t.maxQueue,
+    ...(t.batchSize !== undefined ? { batchSize: t.batchSize } : {}),
     highWaterMark: t.maxQueue - config.mapping.maxPointsPerPush - 64,
     dropPolicy: 'reject',
     telnetTimestamps: t.telnetTimestamps,
