@@ -1,3 +1,4 @@
+export { encodedLines } from './encoded-lines.js';
 export { registerExitCleanup } from './exit-cleanup.js';
 export type {
   FakeTsd,

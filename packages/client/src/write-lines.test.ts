@@ -1,19 +1,8 @@
+import { encodedLines as encoded } from '@otsdb/testkit/encoded-lines';
 import { describe, expect, it } from 'vitest';
 import { at, client, fakeTsd, T0 } from './__fixtures__/harness.js';
 
 // Client.writeLines: encoded put lines forwarded as they are (telnet) or parsed (anything else).
-
-/** Lines as writeLines takes them: one buffer and the end offset of each line. */
-function encoded(lines: readonly string[]): { data: Buffer; ends: Uint32Array; count: number } {
-  const data = Buffer.from(lines.map((l) => l + '\n').join(''));
-  const ends = new Uint32Array(lines.length);
-  let at = 0;
-  lines.forEach((l, i) => {
-    at += Buffer.byteLength(l) + 1;
-    ends[i] = at;
-  });
-  return { data, ends, count: lines.length };
-}
 
 const LINES = [
   `put sys.cpu.user ${T0} 42.5 host=web01 cpu=0`,

@@ -1,5 +1,6 @@
 import type { DataPoint } from '@otsdb/protocol';
 import { type FakeTsd, startFakeTsd } from '@otsdb/testkit';
+import { encodedLines } from '@otsdb/testkit/encoded-lines';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Backend, LineBatch } from './backend.js';
 import { createForwardBackend, shardOf } from './forward-backend.js';
@@ -100,16 +101,7 @@ describe('forward backend', () => {
   });
 
   describe("lines (the telnet listener's byte path)", () => {
-    const batchOf = (lines: readonly string[]): LineBatch => {
-      const data = Buffer.from(lines.map((l) => l + '\n').join(''));
-      const ends = new Uint32Array(lines.length);
-      let at = 0;
-      lines.forEach((l, i) => {
-        at += Buffer.byteLength(l) + 1;
-        ends[i] = at;
-      });
-      return { data, ends, count: lines.length };
-    };
+    const batchOf = (lines: readonly string[]): LineBatch => encodedLines(lines);
     const lines = (n: number, from = 0) =>
       Array.from(
         { length: n },
