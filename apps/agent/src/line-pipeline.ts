@@ -223,9 +223,9 @@ export class LinePipeline {
     // series are the same, and the keys stay short.
     const emitted = source.dedup.push(point, source.emit);
     if (emitted === 0) {
-      const stats = source.dedup.stats();
-      if (stats.outOfOrder > source.outOfOrderSeen) {
-        source.outOfOrderSeen = stats.outOfOrder;
+      const outOfOrder = source.dedup.outOfOrder;
+      if (outOfOrder > source.outOfOrderSeen) {
+        source.outOfOrderSeen = outOfOrder;
         this.reject(source, 'out_of_order', 'timestamp is not after the previous one of this series', line);
       } else {
         source.counters.suppressed++;

@@ -116,12 +116,14 @@ export class DryRunSink implements AgentSink {
 
   write(point: DataPoint): boolean {
     const line = formatPutLine(point);
-    if (this.pending.length >= this.maxPoints || this.pendingBytes + line.length > this.maxBytes) {
+    // Bytes as written: UTF-8, with the newline.
+    const bytes = Buffer.byteLength(line) + 1;
+    if (this.pending.length >= this.maxPoints || this.pendingBytes + bytes > this.maxBytes) {
       this.dropped++;
       return false;
     }
     this.pending.push(line);
-    this.pendingBytes += line.length + 1;
+    this.pendingBytes += bytes;
     this.accepted++;
     if (!this.scheduled && !this.blocked) {
       this.scheduled = true;

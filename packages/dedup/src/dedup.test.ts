@@ -203,6 +203,7 @@ describe('Dedup behaviour', () => {
       evictedOverflow: 0,
       series: 2,
     });
+    expect(dedup.outOfOrder).toBe(1);
   });
 
   it('counts with dedup disabled and keeps no series', () => {

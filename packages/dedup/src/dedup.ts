@@ -113,6 +113,11 @@ export class Dedup {
     return this.index.size;
   }
 
+  /** Points refused so far for a timestamp not after their series' last (`stats().outOfOrder`, without the object). */
+  get outOfOrder(): number {
+    return this.nOutOfOrder;
+  }
+
   /** Whether the series with this key is remembered. */
   has(key: string): boolean {
     return this.index.has(key);
