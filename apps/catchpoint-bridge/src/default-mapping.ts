@@ -78,6 +78,8 @@ class PointList {
   }
 }
 
+const ERROR_PREFIX = 'catchpoint.error.';
+
 /** Each of these varies with the push (flag names, error codes): at most this many kept per set. */
 const MAX_VARIANTS = 64;
 
@@ -119,12 +121,15 @@ class TagSet {
     this.failed = this.#with([['status', 'error']]);
   }
 
-  /** `type=<type>` for `catchpoint.error`. */
-  type(type: string): Tags {
-    let tags = this.#types.get(type);
+  /**
+   * `type=<flag>` for `catchpoint.error`, by the flag's metric name `catchpoint.error.<flag>`
+   * (a cached string: looking it up hashes nothing new).
+   */
+  type(identity: string): Tags {
+    let tags = this.#types.get(identity);
     if (tags === undefined) {
-      tags = this.#with([['type', type]]);
-      if (this.#types.size < MAX_VARIANTS) this.#types.set(type, tags);
+      tags = this.#with([['type', identity.slice(ERROR_PREFIX.length)]]);
+      if (this.#types.size < MAX_VARIANTS) this.#types.set(identity, tags);
     }
     return tags;
   }
@@ -223,14 +228,7 @@ export function mapDefault(
   if (push.timing !== undefined) collect(out, 'catchpoint.timing', push.timing, 1);
   for (const [flag, set] of facts.flags) {
     const identity = metricName('catchpoint.error', flag);
-    if (identity !== '') {
-      out.add(
-        'catchpoint.error',
-        set ? 1 : 0,
-        tags.type(identity.slice('catchpoint.error.'.length)),
-        identity,
-      );
-    }
+    if (identity !== '') out.add('catchpoint.error', set ? 1 : 0, tags.type(identity), identity);
   }
   if (facts.code !== undefined) {
     out.add('catchpoint.error', 1, tags.code(metadataValue(facts.code, options)), 'catchpoint.error code');
