@@ -10,6 +10,7 @@ import {
   encodePutBody,
   formatPutLine,
   LineFramer,
+  PutLineScreen,
   parseCollectorLine,
   parsePutLine,
   validatePoint,
@@ -148,5 +149,22 @@ const chunks: Buffer[] = [];
 for (let i = 0; i < stream.length; i += 16384) chunks.push(stream.subarray(i, i + 16384));
 measure('LineFramer (16 KiB chunks)', 'lines', lines.length, () => {
   for (const c of chunks) framer.push(c);
+});
+// A gateway's byte path: framing plus the screen, no string or object per line.
+const screen = new PutLineScreen();
+for (const l of lines) {
+  const b = Buffer.from(l);
+  if (!screen.screen(b, 0, b.length)) throw new Error(`bench line not taken by the screen: ${l}`);
+}
+const screened = new LineFramer({
+  maxLineLength: 1024,
+  onLine: () => undefined,
+  onLineBytes: (buf, start, end) => {
+    if (screen.screen(buf, start, end)) sink += screen.tagCount;
+    return true;
+  },
+});
+measure('LineFramer + PutLineScreen (bytes, 16 KiB chunks)', 'lines', lines.length, () => {
+  for (const c of chunks) screened.push(c);
 });
 if (sink === 42) console.log('');
