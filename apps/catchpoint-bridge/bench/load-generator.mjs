@@ -60,6 +60,7 @@ function run(config) {
     return new Promise((resolve, reject) => {
       // Absolute time (shared with the parent), since the parent may read this message late.
       process.send({ start: phase.name, at: performance.timeOrigin + performance.now() });
+      seq = 0;
       const statuses = {};
       let sent = 0;
       let points = 0;
