@@ -1,3 +1,5 @@
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
 import {
   type AuthenticatorStats,
   type AuthLogger,
@@ -30,6 +32,11 @@ export interface AuthGate {
   readonly anonymous: Principal | undefined;
   /** Never throws. `source`: the client's IP, for the failure limit. */
   authenticate(credentials: Credentials, source: string | undefined): Promise<AuthResult>;
+  /**
+   * The principal `auth.certificates` gives the client certificate of a TLS connection, when
+   * it verified against the configured CA; undefined otherwise.
+   */
+  certificatePrincipal(socket: Socket): Principal | undefined;
   /** Re-reads the credentials file (mode `file`); undefined in other modes. */
   reload(): Promise<ReloadResult | undefined>;
   stats(): AuthenticatorStats | undefined;
@@ -39,10 +46,28 @@ export interface AuthGate {
 const ANONYMOUS = createPrincipal({ name: 'anonymous', scopes: ['write', 'read'] });
 
 export async function createAuthGate(config: ProxyConfig['auth'], logger: AuthLogger): Promise<AuthGate> {
+  const byCommonName = new Map<string, Principal>();
+  for (const [cn, spec] of Object.entries(config.certificates)) {
+    byCommonName.set(
+      cn,
+      createPrincipal({
+        name: `cert:${cn}`,
+        scopes: spec.scopes,
+        ...(spec.metrics === undefined ? {} : { metricPatterns: spec.metrics }),
+        ...(spec.forcedTags === undefined ? {} : { forcedTags: spec.forcedTags }),
+      }),
+    );
+  }
+  const certificatePrincipal = (socket: Socket): Principal | undefined => {
+    if (byCommonName.size === 0 || !(socket instanceof TLSSocket) || !socket.authorized) return undefined;
+    const cn = socket.getPeerCertificate().subject?.CN;
+    return typeof cn === 'string' ? byCommonName.get(cn) : undefined;
+  };
   if (config.mode === 'none') {
     return {
       mode: 'none',
       anonymous: ANONYMOUS,
+      certificatePrincipal: () => undefined,
       authenticate: async () => ({ ok: true, principal: ANONYMOUS, cache: 'hit' }),
       reload: async () => undefined,
       stats: () => undefined,
@@ -96,6 +121,7 @@ export async function createAuthGate(config: ProxyConfig['auth'], logger: AuthLo
   return {
     mode: config.mode,
     anonymous: undefined,
+    certificatePrincipal,
     authenticate: (credentials, source) => authenticator.authenticate(credentials, { source }),
     reload: async () => (fileStore === undefined ? undefined : fileStore.reload()),
     stats: () => authenticator.stats(),

@@ -172,6 +172,21 @@ const schema = z.strictObject({
           forcedTags: tagMap.optional(),
         })
         .prefault({}),
+      /**
+       * Principals by the subject common name of a client certificate that verified against
+       * `tls.ca` (TLS listeners): such a connection writes (and reads) without credentials;
+       * credentials it does send still decide for themselves.
+       */
+      certificates: z
+        .record(
+          z.string().min(1),
+          z.strictObject({
+            scopes: scopes.default(['write']),
+            metrics: stringList.optional(),
+            forcedTags: tagMap.optional(),
+          }),
+        )
+        .default({}),
     })
     .prefault({}),
   backend: z
@@ -414,6 +429,17 @@ function crossCheck(c: ProxyConfig, options: ParseOptions): ConfigResult {
     }
   }
   if (c.auth.userTag === c.auth.passwordTag) errors.push('auth.passwordTag: must differ from auth.userTag');
+  if (Object.keys(c.auth.certificates).length > 0) {
+    if (c.tls.ca === undefined) {
+      errors.push('tls.ca: auth.certificates needs the CA that signs client certificates');
+    }
+    if (!l.telnetTls.enabled && !l.https.enabled) {
+      errors.push('auth.certificates: client certificates need a TLS listener (telnetTls or https)');
+    }
+    if (c.auth.mode === 'none') {
+      errors.push('auth.certificates: auth mode none lets everyone in already; use file, django or mock');
+    }
+  }
   if (c.auth.mode === 'none') {
     warnings.push('auth: mode none; anyone who can reach a listener can write (and read, over HTTP)');
   }

@@ -203,7 +203,10 @@ type Authenticated = { ok: true; principal: Principal } | { ok: false; result: A
 async function authenticateHeaders(ctx: ProxyContext, req: IncomingMessage): Promise<Authenticated | 'none'> {
   if (ctx.auth.anonymous !== undefined) return { ok: true, principal: ctx.auth.anonymous };
   const credentials = credentialsFromHeaders(req.headers);
-  if (credentials.kind === 'none') return 'none';
+  if (credentials.kind === 'none') {
+    const certified = ctx.auth.certificatePrincipal(req.socket);
+    return certified === undefined ? 'none' : { ok: true, principal: certified };
+  }
   const result = await ctx.auth.authenticate(credentials, req.socket.remoteAddress);
   if (result.ok) return { ok: true, principal: result.principal };
   ctx.metrics.authFailures++;

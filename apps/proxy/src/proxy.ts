@@ -227,6 +227,10 @@ async function serverTls(config: ProxyConfig): Promise<TlsOptions | undefined> {
   if (t.requireClientCert) {
     options.requestCert = true;
     options.rejectUnauthorized = true;
+  } else if (Object.keys(config.auth.certificates).length > 0) {
+    // Asked, not required: a client without one authenticates with credentials.
+    options.requestCert = true;
+    options.rejectUnauthorized = false;
   }
   return options;
 }

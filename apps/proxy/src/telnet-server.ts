@@ -182,6 +182,8 @@ class TelnetConnection {
   readonly #reverifyMs: number;
   #password: string | undefined;
   #principal: Principal | undefined;
+  /** Who the connection's verified client certificate stands for (auth.certificates). */
+  readonly #certified: Principal | undefined;
   #bucket: TokenBucket | undefined;
   #bucketOwner: Principal | undefined;
   // The last refused credentials, answered from memory for a moment.
@@ -217,6 +219,7 @@ class TelnetConnection {
     this.#tagsOptional = ctx.config.protocol.tagsOptional;
     this.#batchLimit = Math.max(1, Math.min(MAX_BATCH, ctx.backend.maxBatch ?? MAX_BATCH));
     this.#reverifyMs = ctx.config.auth.cacheTtlMs;
+    this.#certified = ctx.auth.certificatePrincipal(socket);
     if (ctx.backend.writeLines !== undefined) {
       this.#lineBatch = new LineBatchBuilder(this.#batchLimit);
       this.#screen = new PutLineScreen(ctx.rules.parseOptions);
@@ -465,6 +468,10 @@ class TelnetConnection {
       return;
     }
     if (user === undefined) {
+      if (this.#certified !== undefined) {
+        this.#admit(point, found.tagCount, this.#certified);
+        return;
+      }
       this.#reject(
         rejection(
           'unauthorized',
@@ -633,9 +640,12 @@ class TelnetConnection {
       principal = this.#principal!;
     } else {
       if (userAt < 0 !== passwordAt < 0) return false;
-      if (principal === undefined) {
+      if (principal === undefined && userAt < 0) {
+        // No credentials: the client certificate's principal, if any.
+        if (this.#certified === undefined) return false;
+        principal = this.#certified;
+      } else if (principal === undefined) {
         if (
-          userAt < 0 ||
           this.#now - this.#verifiedAt >= this.#reverifyMs ||
           !sameValue(buf, equals[userAt]! + 1, screen.valueEnds[userAt]!, this.#userBytes) ||
           !sameValue(buf, equals[passwordAt]! + 1, screen.valueEnds[passwordAt]!, this.#passwordBytes)

@@ -6,10 +6,12 @@ import {
   makeTempDir,
   simpleRequest,
   startFakeTsd,
+  TEST_CLIENT_COMMON_NAME,
   type TlsFixtures,
   tlsFixtures,
 } from '@otsdb/testkit';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { writeCredentials } from './__fixtures__/credentials.js';
 import { openTelnet, type TelnetSession } from './__fixtures__/telnet-client.js';
 import { createMockBackend, type MockBackend } from './backends/mock-backend.js';
 import type { ProxyConfigInput } from './config.js';
@@ -134,6 +136,98 @@ describe('TLS certificate reload', () => {
     );
     proxies.push(proxy);
     expect(await proxy.reloadTls()).toBeUndefined();
+  });
+});
+
+describe('client certificates as principals (auth.certificates)', () => {
+  async function startWithCertificates() {
+    const dir = await makeTempDir('proxy-certs-');
+    const credentials = await writeCredentials(dir.path, [{ name: 'alice', password: 'correct-horse' }]);
+    const proxy = await startProxy(
+      {
+        listeners: { telnet: false, http: false, telnetTls: { port: 0 }, https: { port: 0 } },
+        tls: { cert: tls.serverCert.path, key: tls.serverKey.path, ca: tls.ca.path },
+        auth: {
+          mode: 'file',
+          file: { path: credentials, watch: false },
+          certificates: { [TEST_CLIENT_COMMON_NAME]: { scopes: ['write'], forcedTags: { tenant: 'certs' } } },
+        },
+      },
+      { backend: createMockBackend() },
+    );
+    proxies.push(proxy);
+    return { proxy, cleanup: () => dir.remove() };
+  }
+
+  it('a verified certificate writes without credentials, with its forced tags; credentials still decide', async () => {
+    const { proxy, cleanup } = await startWithCertificates();
+    try {
+      const s = await openTelnet(proxy.ports.telnetTls!, {
+        tls: { ca: tls.ca.pem, cert: tls.clientCert.pem, key: tls.clientKey.pem, servername: 'localhost' },
+      });
+      // The first read goes the point path, later ones the byte path: both are covered.
+      s.write('put m 1700000000 1 host=a tenant=evil\nversion\n');
+      await s.waitForLines(2);
+      s.write('put m 1700000001 2 host=b\nput m 1700000002 3 host=c user=alice password=correct-horse\n');
+      expect(await s.end()).toHaveLength(2);
+      expect((proxy.backend as MockBackend).points.map((p) => ({ ...p.tags }))).toEqual([
+        { host: 'a', tenant: 'certs' },
+        { host: 'b', tenant: 'certs' },
+        { host: 'c' },
+      ]);
+      const https = await simpleRequest(`https://localhost:${proxy.ports.https}/api/put`, {
+        method: 'POST',
+        body: JSON.stringify({ metric: 'm', timestamp: 1_700_000_003, value: 4, tags: { host: 'd' } }),
+        tls: { ca: tls.ca.pem, cert: tls.clientCert.pem, key: tls.clientKey.pem },
+      });
+      expect(https.status).toBe(204);
+      expect((proxy.backend as MockBackend).points.at(-1)?.tags).toEqual({ host: 'd', tenant: 'certs' });
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('no certificate, or one the CA did not sign: credentials are required', async () => {
+    const { proxy, cleanup } = await startWithCertificates();
+    try {
+      for (const extra of [{}, { cert: tls.untrustedClientCert.pem, key: tls.untrustedClientKey.pem }]) {
+        const s = await openTelnet(proxy.ports.telnetTls!, {
+          tls: { ca: tls.ca.pem, servername: 'localhost', ...extra },
+        });
+        s.write('put m 1700000000 1 host=a\n');
+        expect(await s.end()).toEqual([
+          'put: unauthorized: credentials required: add the tags user=<name> password=<secret>',
+        ]);
+      }
+      const https = await simpleRequest(`https://localhost:${proxy.ports.https}/api/put`, {
+        method: 'POST',
+        body: JSON.stringify({ metric: 'm', timestamp: 1_700_000_003, value: 4, tags: { host: 'd' } }),
+        tls: { ca: tls.ca.pem },
+      });
+      expect(https.status).toBe(401);
+      expect((proxy.backend as MockBackend).points).toHaveLength(0);
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('is refused without a CA, without a TLS listener, or in auth mode none', async () => {
+    const certificates = { x: { scopes: ['write'] as Array<'write'> } };
+    await expect(
+      startProxy({
+        listeners: { telnet: { port: 0 }, http: false },
+        auth: { mode: 'mock', certificates },
+      }),
+    ).rejects.toThrow(
+      /tls\.ca: auth\.certificates needs the CA[\s\S]*auth\.certificates: client certificates need a TLS listener/,
+    );
+    await expect(
+      startProxy({
+        listeners: { telnet: false, http: false, telnetTls: { port: 0 } },
+        tls: { cert: tls.serverCert.path, key: tls.serverKey.path, ca: tls.ca.path },
+        auth: { mode: 'none', certificates },
+      }),
+    ).rejects.toThrow(/auth mode none lets everyone in already/);
   });
 });
 
