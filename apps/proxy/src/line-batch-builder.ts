@@ -1,29 +1,39 @@
 import type { LineBatch } from './backends/backend.js';
 
-const SLAB_BYTES = 1024 * 1024;
+const MIN_SLAB_BYTES = 16 * 1024;
+const MAX_SLAB_BYTES = 1024 * 1024;
+const MIN_ENDS = 256;
+const MAX_ENDS = 64 * 1024;
+const EMPTY = Buffer.alloc(0);
 
 /**
- * Collects put lines for the backend as bytes: pieces of received lines are copied into a large
- * slab and each line's end is noted, so a batch is one view of the slab and one offset array,
- * never an object per line. Slabs are only ever appended to, so a batch handed out stays valid
- * (for a retry) while the next one is built; a full slab is left to the garbage collector.
+ * Collects put lines for the backend as bytes: pieces of received lines are copied into a slab
+ * and each line's end is noted, so a batch is one view of the slab and one offset array, never
+ * an object per line. Slabs are only ever appended to, so a batch handed out stays valid (for a
+ * retry) while the next one is built; a full slab is left to the garbage collector.
+ *
+ * Memory follows the traffic: nothing is allocated before the first line, and a new slab is
+ * sized for eight of the largest batches the last one held (16 KiB to 1 MiB), so a thousand
+ * quiet agent connections hold a few MiB, and a busy one allocates rarely.
  */
 export class LineBatchBuilder {
   readonly #maxLines: number;
-  #slab: Buffer = Buffer.allocUnsafe(SLAB_BYTES);
-  #view: DataView = viewOf(this.#slab);
+  #slab: Buffer = EMPTY;
+  #view: DataView = viewOf(EMPTY);
   /** The buffer pieces were last copied from, and a view of it. */
   #src: Buffer | undefined;
   #srcView: DataView | undefined;
   #start = 0;
   #pos = 0;
-  #ends: Uint32Array;
+  /** Largest batch taken from the current slab, in bytes and in lines. */
+  #largestBytes = 0;
+  #largestCount = 0;
+  #ends: Uint32Array = new Uint32Array(0);
   #endsAt = 0;
   #count = 0;
 
   constructor(maxLines: number) {
     this.#maxLines = maxLines;
-    this.#ends = new Uint32Array(maxLines * 16);
   }
 
   /** Lines in the batch being built. */
@@ -42,10 +52,12 @@ export class LineBatchBuilder {
   reserve(bytes: number): boolean {
     if (this.#slab.length - this.#pos >= bytes) return true;
     if (this.#count > 0) return false;
-    this.#slab = Buffer.allocUnsafe(Math.max(SLAB_BYTES, bytes));
+    const size = Math.min(MAX_SLAB_BYTES, Math.max(MIN_SLAB_BYTES, this.#largestBytes * 8));
+    this.#slab = Buffer.allocUnsafe(Math.max(size, bytes));
     this.#view = viewOf(this.#slab);
     this.#start = 0;
     this.#pos = 0;
+    this.#largestBytes = 0;
     return true;
   }
 
@@ -81,7 +93,9 @@ export class LineBatchBuilder {
     this.#slab[this.#pos++] = 10;
     if (this.#endsAt + this.#count === this.#ends.length) {
       // The offsets of earlier batches stay with them; this one moves to a fresh array.
-      const ends = new Uint32Array(this.#maxLines * 16);
+      const wanted = Math.max(MIN_ENDS, this.#largestCount * 8, this.#count * 2);
+      const ends = new Uint32Array(Math.min(Math.max(MAX_ENDS, this.#maxLines), wanted));
+      this.#largestCount = 0;
       ends.set(this.#ends.subarray(this.#endsAt, this.#endsAt + this.#count));
       this.#ends = ends;
       this.#endsAt = 0;
@@ -97,6 +111,8 @@ export class LineBatchBuilder {
       ends: this.#ends.subarray(this.#endsAt, this.#endsAt + this.#count),
       count: this.#count,
     };
+    this.#largestBytes = Math.max(this.#largestBytes, this.#pos - this.#start);
+    this.#largestCount = Math.max(this.#largestCount, this.#count);
     this.#start = this.#pos;
     this.#endsAt += this.#count;
     this.#count = 0;
