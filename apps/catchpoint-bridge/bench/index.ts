@@ -22,7 +22,7 @@
  * process used, since the load generator, the bridge and VictoriaMetrics share its cores.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { makeTempDir, startVictoriaMetrics, type TempDir } from '@otsdb/testkit';
@@ -285,20 +285,6 @@ function machineBusyMs(): number | undefined {
   }
 }
 
-/** The VictoriaMetrics process serving `dataDir` (the harness does not expose its pid). */
-function findPid(dataDir: string): number | undefined {
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmd.includes(`-storageDataPath=${dataDir}`)) return Number(entry);
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return undefined;
-}
-
 async function delivered(): Promise<{ accepted: number; delivered: number; lost: number }> {
   const vm = await startVictoriaMetrics();
   let dir: TempDir | undefined;
@@ -333,7 +319,7 @@ async function delivered(): Promise<{ accepted: number; delivered: number; lost:
     );
     bridge = new Bridge({ config, sink, logger });
     const addr = await bridge.start();
-    const vmPid = findPid(vm.dataDir);
+    const vmPid = vm.pid;
 
     let measured: PhaseResult | undefined;
     let startedAt = 0;
