@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asciiNameTable, type ProtocolOptions } from './options.js';
+import { asciiNameTable, type ProtocolOptions, resolveOptions } from './options.js';
 import { validatePoint } from './validate-point.js';
 
 describe('asciiNameTable', () => {
@@ -20,5 +20,18 @@ describe('asciiNameTable', () => {
   it('hands out a copy', () => {
     asciiNameTable().fill(1);
     expect(asciiNameTable()[32]).toBe(0);
+  });
+});
+
+describe('resolveOptions', () => {
+  it('options made afresh with the same extra characters share the scan tables', () => {
+    const a = resolveOptions({ extraChars: ':', maxTags: 3 });
+    const b = resolveOptions({ extraChars: ':', tagsOptional: true });
+    expect(a.metricScan).toBe(b.metricScan);
+    expect(a.metricScan).not.toBe(resolveOptions({ extraChars: '@' }).metricScan);
+    // One entry per UTF-16 code unit; non-ASCII entries are 0 (the scanner checks them apart).
+    expect(a.metricScan.length).toBe(65536);
+    expect(a.metricScan[58]).toBe(1);
+    expect(a.metricScan[0xe9]).toBe(0);
   });
 });

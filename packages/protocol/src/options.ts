@@ -21,7 +21,7 @@ export interface ResolvedOptions {
   readonly extraChars: string;
   /** 1 where an ASCII code unit is allowed in names (base set plus ASCII extra characters). */
   readonly ascii: Uint8Array;
-  /** `ascii` without blanks, for scanning metrics: a 0 sends the scanner to its slow branch. */
+  /** `ascii` without blanks, 65536 entries, for scanning: a 0 sends the scanner to its slow branch. */
   readonly metricScan: Uint8Array;
   /** `metricScan` without `=`, for scanning tag keys and values. */
   readonly tagScan: Uint8Array;
@@ -46,7 +46,10 @@ const BASE_ASCII = (() => {
 })();
 
 function scanTables(ascii: Uint8Array): { metricScan: Uint8Array; tagScan: Uint8Array } {
-  const metricScan = ascii.slice();
+  // One entry per UTF-16 code unit (0 beyond ASCII): the scanner's loops test one lookup per
+  // character and look at non-ASCII only when it is 0.
+  const metricScan = new Uint8Array(65536);
+  metricScan.set(ascii);
   for (const blank of [9, 10, 11, 12, 13, 32]) metricScan[blank] = 0;
   const tagScan = metricScan.slice();
   tagScan[61] = 0;
@@ -105,15 +108,33 @@ function compile(options: ProtocolOptions): ResolvedOptions {
     throw new ProtocolError('invalid_options', `extraChars must be a string, got ${typeof extraChars}`);
   }
   if (maxTags === DEFAULT_MAX_TAGS && !tagsOptional && extraChars === '') return DEFAULT_OPTIONS;
-  let ascii = BASE_ASCII;
-  if (extraChars !== '') {
-    ascii = BASE_ASCII.slice();
+  return Object.freeze({ maxTags, tagsOptional, extraChars, ...tablesFor(extraChars) });
+}
+
+type Tables = Pick<ResolvedOptions, 'ascii' | 'metricScan' | 'tagScan'>;
+const DEFAULT_TABLES: Tables = {
+  ascii: DEFAULT_OPTIONS.ascii,
+  metricScan: DEFAULT_OPTIONS.metricScan,
+  tagScan: DEFAULT_OPTIONS.tagScan,
+};
+// The tables depend on the extra characters only, and are 128 KiB: options objects made afresh
+// with the same characters share them. Bounded: the oldest set is let go.
+const tablesByExtraChars = new Map<string, Tables>();
+
+function tablesFor(extraChars: string): Tables {
+  if (extraChars === '') return DEFAULT_TABLES;
+  let tables = tablesByExtraChars.get(extraChars);
+  if (tables === undefined) {
+    const ascii = BASE_ASCII.slice();
     for (let i = 0; i < extraChars.length; i++) {
       const c = extraChars.charCodeAt(i);
       if (c < 128) ascii[c] = 1;
     }
+    tables = { ascii, ...scanTables(ascii) };
+    if (tablesByExtraChars.size >= 16) tablesByExtraChars.delete(tablesByExtraChars.keys().next().value!);
+    tablesByExtraChars.set(extraChars, tables);
   }
-  return Object.freeze({ maxTags, tagsOptional, extraChars, ascii, ...scanTables(ascii) });
+  return tables;
 }
 
 /**

@@ -41,9 +41,9 @@ export class PutLineScreen {
     const opts = resolveOptions(options);
     // 256 entries (non-ASCII bytes 0): one lookup per byte, no range test.
     this.#metricScan = new Uint8Array(256);
-    this.#metricScan.set(opts.metricScan);
+    this.#metricScan.set(opts.metricScan.subarray(0, 256));
     this.#tagScan = new Uint8Array(256);
-    this.#tagScan.set(opts.tagScan);
+    this.#tagScan.set(opts.tagScan.subarray(0, 256));
     this.#maxTags = Math.min(opts.maxTags, MAX_SCREENED_TAGS);
     this.#tagsOptional = opts.tagsOptional;
   }

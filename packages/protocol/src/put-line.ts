@@ -188,13 +188,12 @@ export function scan(
   const metricStart = i;
   for (; i < end; i++) {
     c = s.charCodeAt(i);
-    if (c < 128) {
-      if (metricScan[c] === 0) {
+    if (metricScan[c] === 0) {
+      if (c < 128) {
         if (c === 32 || (loose && isLooseBlank(c))) break;
         return undefined;
       }
-    } else if (!isAllowedNonAscii(c, opts)) {
-      return undefined;
+      if (!isAllowedNonAscii(c, opts)) return undefined;
     }
   }
   if (i === metricStart || i >= end) return undefined;
@@ -320,15 +319,13 @@ export function scan(
     let ascii = true;
     for (; i < end; i++) {
       c = s.charCodeAt(i);
-      if (c < 128) {
-        if (tagScan[c] === 0) {
+      if (tagScan[c] === 0) {
+        if (c < 128) {
           if (c === 61) break;
           return undefined;
         }
-      } else if (isAllowedNonAscii(c, opts)) {
+        if (!isAllowedNonAscii(c, opts)) return undefined;
         ascii = false;
-      } else {
-        return undefined;
       }
       high = (high << 7) | (low >>> 21);
       low = ((low << 7) | c) & 0xfffffff;
@@ -340,13 +337,12 @@ export function scan(
     const tagValueStart = i;
     for (; i < end; i++) {
       c = s.charCodeAt(i);
-      if (c < 128) {
-        if (tagScan[c] === 0) {
+      if (tagScan[c] === 0) {
+        if (c < 128) {
           if (c === 32 || (loose && isLooseBlank(c))) break;
           return undefined;
         }
-      } else if (!isAllowedNonAscii(c, opts)) {
-        return undefined;
+        if (!isAllowedNonAscii(c, opts)) return undefined;
       }
     }
     if (i === tagValueStart) return undefined;
