@@ -138,6 +138,36 @@ describe('JsonEntryWriter', () => {
     expect(parse(written(json, point({ tags: {} }), 'h'))).toMatchObject({ tags: { host: 'h' } });
   });
 
+  it('encodes a frozen tags object once and copies it after; the output is the same', () => {
+    const writer = new JsonEntryWriter();
+    const shared = Object.freeze({ test_id: '42', node_id: '7', city: 'Zürich' });
+    const texts = [1, 2, 3].map((v) => written(writer, point({ value: v, tags: shared }), 'h'));
+    const fresh = [1, 2, 3].map((v) =>
+      written(new JsonEntryWriter(), point({ value: v, tags: { ...shared } }), 'h'),
+    );
+    expect(texts).toEqual(fresh);
+    // The non-ASCII city leaves the point to validatePoint each time, cached or not.
+    expect(writer.plain).toBe(false);
+    const ascii = Object.freeze({ a: 'b' });
+    written(writer, point({ tags: ascii }));
+    written(writer, point({ tags: ascii }));
+    expect(writer.plain).toBe(true);
+  });
+
+  it('does not remember frozen tags with getters, nor tags it refused', () => {
+    const writer = new JsonEntryWriter();
+    let n = 0;
+    const dynamic = Object.freeze(
+      Object.defineProperty({}, 'k', { enumerable: true, get: () => `v${n++}` }) as Record<string, string>,
+    );
+    expect(parse(written(writer, point({ tags: dynamic })))).toMatchObject({ tags: { k: 'v0' } });
+    expect(parse(written(writer, point({ tags: dynamic })))).toMatchObject({ tags: { k: 'v1' } });
+    const bad = Object.freeze({ 'a b': 'c' });
+    const buf = Buffer.alloc(256);
+    expect(writer.write(point({ tags: bad }), undefined, buf, 0, 256)).toBeLessThan(0);
+    expect(writer.write(point({ tags: bad }), undefined, buf, 0, 256)).toBeLessThan(0);
+  });
+
   it('keeps exact integers and JSON-valid value text, escapes what JSON needs', () => {
     expect(written(json, point({ value: 2n ** 62n }))).toContain(`"value":${2n ** 62n}`);
     expect(written(json, point({ value: 1.5, valueText: '1.50' }))).toContain('"value":1.50');

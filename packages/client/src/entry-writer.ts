@@ -169,9 +169,20 @@ export class TelnetLineWriter implements EntryWriter {
  * written (`.5` -> `0.5`). Names are checked against protocol's table as they are copied (JSON
  * escapes what needs escaping, so `extraChars` apply unchanged).
  */
+/** A frozen tags object's JSON members as written once: it can never change, so they can be reused. */
+interface EncodedTags {
+  bytes: Uint8Array;
+  count: number;
+  ownHost: boolean;
+  nonAscii: boolean;
+}
+
 export class JsonEntryWriter implements EntryWriter {
   plain = false;
   private readonly chars: Uint8Array;
+  // Callers that share one frozen tags object between many points (a mapping that builds the
+  // tags of a source once) get its members copied instead of encoded and checked again.
+  private readonly frozenTags = new WeakMap<object, EncodedTags>();
   // The host tag is the same on every point: its JSON is encoded once.
   private hostTag: string | undefined;
   private hostBytes: Uint8Array = new Uint8Array(0);
@@ -216,21 +227,46 @@ export class JsonEntryWriter implements EntryWriter {
     if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) return REFUSED;
     let count = 0;
     let ownHost = false;
-    const keys = forInVisitsOwnKeysOnly(tags) ? undefined : Object.keys(tags);
-    if (keys === undefined) {
-      for (const key in tags) {
-        pos = writeJsonTag(buf, pos, limit, key, tags[key], count, chars);
-        if (pos < 0) return pos;
-        count++;
-        if (key === 'host') ownHost = true;
-      }
+    const frozen = Object.isFrozen(tags);
+    const known = frozen ? this.frozenTags.get(tags) : undefined;
+    if (known !== undefined) {
+      pos = writeBytes(buf, pos, limit, known.bytes);
+      if (pos < 0) return pos;
+      count = known.count;
+      ownHost = known.ownHost;
+      if (known.nonAscii) sawNonAscii = true;
     } else {
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        pos = writeJsonTag(buf, pos, limit, key, tags[key], count, chars);
-        if (pos < 0) return pos;
-        count++;
-        if (key === 'host') ownHost = true;
+      const tagsStart = pos;
+      const nonAsciiBefore = sawNonAscii;
+      sawNonAscii = false;
+      const keys = forInVisitsOwnKeysOnly(tags) ? undefined : Object.keys(tags);
+      if (keys === undefined) {
+        for (const key in tags) {
+          pos = writeJsonTag(buf, pos, limit, key, tags[key], count, chars);
+          if (pos < 0) return pos;
+          count++;
+          if (key === 'host') ownHost = true;
+        }
+      } else {
+        for (let i = 0; i < keys.length; i++) {
+          const key = keys[i]!;
+          pos = writeJsonTag(buf, pos, limit, key, tags[key], count, chars);
+          if (pos < 0) return pos;
+          count++;
+          if (key === 'host') ownHost = true;
+        }
+      }
+      const nonAscii = sawNonAscii;
+      sawNonAscii = nonAsciiBefore || nonAscii;
+      // Accessors could answer differently next time: only plain data is remembered (a copy:
+      // the queue may write over this spot when the point is not committed).
+      if (frozen && hasOnlyDataProperties(tags)) {
+        this.frozenTags.set(tags, {
+          bytes: new Uint8Array(buf.subarray(tagsStart, pos)),
+          count,
+          ownHost,
+          nonAscii,
+        });
       }
     }
     if (hostTag !== undefined && !ownHost) {
@@ -513,4 +549,12 @@ function writeBytes(buf: Buffer, pos: number, limit: number, bytes: Uint8Array):
   if (pos + n > limit) return NO_ROOM;
   for (let i = 0; i < n; i++) buf[pos + i] = bytes[i]!;
   return pos + n;
+}
+
+/** Whether every own string-keyed property is a data property (no getter to answer anew). */
+function hasOnlyDataProperties(o: object): boolean {
+  for (const key of Object.getOwnPropertyNames(o)) {
+    if (!('value' in Object.getOwnPropertyDescriptor(o, key)!)) return false;
+  }
+  return true;
 }
