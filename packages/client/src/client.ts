@@ -279,6 +279,7 @@ export class Client extends EventEmitter<ClientEvents> {
           keepAliveMs: o.keepAliveMs,
           replayMs: o.telnetReplayMs,
           replayMaxPoints: o.maxQueue,
+          replayMaxBytes: o.maxQueueBytes,
           backoff: o.backoff,
         },
         hooks,

@@ -13,6 +13,7 @@ const options: TelnetTransportOptions = {
   keepAliveMs: 1000,
   replayMs: 60_000,
   replayMaxPoints: 1000,
+  replayMaxBytes: 1024 * 1024,
   backoff: { initialDelayMs: 10, maxDelayMs: 50, multiplier: 2, jitter: 0 },
 };
 
@@ -47,6 +48,8 @@ function batch(lines: string[], firstSeq = 0): Batch {
     replay: false,
   };
 }
+/** A batch as the connection hands it back to be written again: its own copy of the bytes. */
+const replayed = (b: Batch): Batch => ({ ...b, replay: true });
 const signal = new AbortController().signal;
 
 describe('TelnetTransport', () => {
@@ -115,7 +118,7 @@ describe('TelnetTransport', () => {
     await sink.stop();
     await sink.start();
     await waitFor(() => events.replays.length === 1);
-    expect(events.replays[0]).toEqual([first]);
+    expect(events.replays[0]).toEqual([replayed(first)]);
     expect(events.disconnects[0]?.code).toBe('connection_lost');
     expect(events.idle).toEqual([false]);
     const again = await transport.deliver(batch(['put b 1 1 x=y'], 1), endpoint, signal);
@@ -135,7 +138,7 @@ describe('TelnetTransport', () => {
     await transport.deliver(recent, endpoint, signal);
     await sink.stop();
     await waitFor(() => events.replays.length === 1);
-    expect(events.replays[0]).toEqual([recent]);
+    expect(events.replays[0]).toEqual([replayed(recent)]);
   });
 
   it('a connection closed by the TSD with nothing in flight or recent is reported as idle', async () => {
@@ -160,7 +163,7 @@ describe('TelnetTransport', () => {
     for (const b of batches) await transport.deliver(b, endpoint, signal);
     await sink.stop();
     await waitFor(() => events.replays.length === 1);
-    expect(events.replays[0]).toEqual([batches[1], batches[2]]);
+    expect(events.replays[0]).toEqual([replayed(batches[1]!), replayed(batches[2]!)]);
   });
 
   it('detects a stalled TSD by the write timeout', async () => {

@@ -6,6 +6,7 @@ import { openSocket } from './connect.js';
 import { ClientError, describeCause } from './errors.js';
 import type { Endpoint } from './host-pool.js';
 import type { TlsOptions } from './options.js';
+import { ReplayRing } from './replay-ring.js';
 import { sleep } from './retry.js';
 import type { Batch, DeliveryReport, Transport, TransportHooks } from './transport.js';
 
@@ -18,6 +19,8 @@ export interface TelnetTransportOptions {
   replayMs: number;
   /** Bound on points kept for replay per connection; the oldest are let go first. */
   replayMaxPoints: number;
+  /** Bound on the replay buffer's bytes per connection (half of it holds kept batches). */
+  replayMaxBytes: number;
   /** Delay before reconnecting to a host whose connections keep dying right after they open. */
   backoff: BackoffOptions;
 }
@@ -30,11 +33,6 @@ interface PendingWrite {
   timer: NodeJS.Timeout;
 }
 
-interface Written {
-  batch: Batch;
-  at: number;
-}
-
 /**
  * One telnet (or telnet over TLS) connection to one TSD. Batches are written as one string each;
  * a write counts when its callback reports the data handed to the kernel and the connection is
@@ -45,8 +43,7 @@ interface Written {
 class TelnetConnection {
   private alive = true;
   private readonly pending = new Set<PendingWrite>();
-  private recent: Written[] = [];
-  private recentPoints = 0;
+  private readonly replay: ReplayRing | undefined;
   private closedByUs = false;
   private readonly closedPromise: Promise<void>;
   readonly openedAt = Date.now();
@@ -58,6 +55,9 @@ class TelnetConnection {
     private readonly hooks: TransportHooks,
     private readonly onGone: (connection: TelnetConnection, unexpected: boolean) => void,
   ) {
+    if (options.replayMs > 0) {
+      this.replay = new ReplayRing(options.replayMs, options.replayMaxPoints, options.replayMaxBytes);
+    }
     // Sockets never hold the process open on their own: pending writes, connects and retry timers
     // do, so an idle client lets the program exit.
     socket.unref();
@@ -142,7 +142,7 @@ class TelnetConnection {
           );
           return;
         }
-        this.remember(batch);
+        this.replay?.add(batch, payload, Date.now());
         resolve(success({ accepted: batch.count, rejected: 0, errors: [] }));
       };
       // Socket backpressure: once the kernel stops taking data, hold further batches in our
@@ -172,27 +172,6 @@ class TelnetConnection {
     this.fail(new ClientError('closed', 'client closed'));
   }
 
-  private remember(batch: Batch): void {
-    if (this.options.replayMs <= 0) return;
-    const now = Date.now();
-    this.recent.push({ batch, at: now });
-    this.recentPoints += batch.count;
-    this.prune(now);
-  }
-
-  private prune(now: number): void {
-    const oldest = now - this.options.replayMs;
-    let drop = 0;
-    while (drop < this.recent.length) {
-      const written = this.recent[drop]!;
-      const overBound = this.recentPoints > this.options.replayMaxPoints;
-      if (written.at >= oldest && !overBound) break;
-      this.recentPoints -= written.batch.count;
-      drop++;
-    }
-    if (drop > 0) this.recent = this.recent.slice(drop);
-  }
-
   private fail(error: ClientError): void {
     if (!this.alive) return;
     this.alive = false;
@@ -207,10 +186,7 @@ class TelnetConnection {
       this.onGone(this, false);
       return;
     }
-    this.prune(Date.now());
-    const replay = this.recent.map((w) => w.batch);
-    this.recent = [];
-    this.recentPoints = 0;
+    const replay = this.replay?.take(Date.now()) ?? [];
     // A TSD closing a connection that had nothing in flight (an idle timeout) is routine.
     const idle = !busy && replay.length === 0;
     this.onGone(this, !idle);
