@@ -164,8 +164,12 @@ class TelnetConnection {
   /** The verified credentials as bytes, compared on the byte path. */
   #userBytes: Buffer | undefined;
   #passwordBytes: Buffer | undefined;
-  /** ` user=U password=P` and ` password=P user=U` as verified last. */
+  /** ` user=U password=P` and ` password=P user=U` as verified last, and views of them. */
   #tails: Buffer[] = [];
+  #tailViews: DataView[] = [];
+  /** The buffer lines were last read from, and a view of it (compared four bytes at a time). */
+  #viewed: Buffer | undefined;
+  #view: DataView | undefined;
   /** Points handed to the backend whose write has not resolved yet (retries included). */
   #pending = 0;
   /** Batches the backend refused for lack of room: written again once it drains. */
@@ -541,6 +545,7 @@ class TelnetConnection {
         const u = `${this.#ctx.rules.names.user}=${user}`;
         const p = `${this.#ctx.rules.names.password}=${password}`;
         this.#tails = [Buffer.from(` ${u} ${p}`, 'utf8'), Buffer.from(` ${p} ${u}`, 'utf8')];
+        this.#tailViews = this.#tails.map((b) => new DataView(b.buffer, b.byteOffset, b.byteLength));
       }
       this.#principal = result.principal;
       this.#verifiedAt = performance.now();
@@ -713,10 +718,16 @@ class TelnetConnection {
 
   /** Length of the verified credential pair at the end of `buf[start, end)`, or 0. */
   #tailAt(buf: Buffer, start: number, end: number): number {
-    for (const tail of this.#tails) {
+    const tails = this.#tails;
+    for (let t = 0; t < tails.length; t++) {
+      const tail = tails[t]!;
       const at = end - tail.length;
-      if (at > start && buf[end - 1] === tail[tail.length - 1] && sameBytes(buf, at, tail))
-        return tail.length;
+      if (at <= start || buf[end - 1] !== tail[tail.length - 1]) continue;
+      if (buf !== this.#viewed) {
+        this.#viewed = buf;
+        this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      }
+      if (sameWords(this.#view!, at, this.#tailViews[t]!, tail.length)) return tail.length;
     }
     return 0;
   }
@@ -852,6 +863,14 @@ function fastRules(principal: Principal): FastRules | undefined {
 /** Whether `buf` holds `word` at `at`. */
 function sameBytes(buf: Buffer, at: number, word: Buffer): boolean {
   for (let i = 0; i < word.length; i++) if (buf[at + i] !== word[i]) return false;
+  return true;
+}
+
+/** Whether `length` bytes of `a` from `at` equal `b`'s first, four at a time. */
+function sameWords(a: DataView, at: number, b: DataView, length: number): boolean {
+  let i = 0;
+  for (; i + 4 <= length; i += 4) if (a.getInt32(at + i) !== b.getInt32(i)) return false;
+  for (; i < length; i++) if (a.getUint8(at + i) !== b.getUint8(i)) return false;
   return true;
 }
 
