@@ -449,10 +449,11 @@ export class Client extends EventEmitter<ClientEvents> {
     if (!this.forwardsLines) return this.writeParsedLines(data, ends, count);
     const max = this.o.maxLineLength;
     const invalid: InvalidPoint[] = [];
+    const view = viewOf(data);
     let start = 0;
     for (let i = 0; i < count; i++) {
       const end = ends[i]!;
-      const problem = lineFrameProblem(data, start, end, max);
+      const problem = lineFrameProblem(data, start, end, max, view);
       if (problem !== undefined) invalid.push({ index: i, error: problem });
       start = end;
     }
@@ -1102,7 +1103,23 @@ function httpHeaders(o: ResolvedOptions): Record<string, string> {
   return headers;
 }
 
-const typedIndexOf = Uint8Array.prototype.indexOf;
+function viewOf(data: Uint8Array): DataView {
+  return new DataView(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/**
+ * Whether `data[from, to)` holds a `\n`: four bytes at a time (a word XOR 0x0a0a0a0a has a zero
+ * byte exactly where a newline was), about twice as fast as indexOf on short lines.
+ */
+function hasNewline(view: DataView, data: Uint8Array, from: number, to: number): boolean {
+  let i = from;
+  for (; i + 4 <= to; i += 4) {
+    const v = view.getInt32(i) ^ 0x0a0a0a0a;
+    if (((v - 0x01010101) & ~v & 0x80808080) !== 0) return true;
+  }
+  for (; i < to; i++) if (data[i] === 10) return true;
+  return false;
+}
 
 /** A write transaction and the promise its settlement resolves. */
 function transaction(pending: number): { promise: Promise<WriteResult>; txn: Transaction } {
@@ -1130,6 +1147,7 @@ function lineFrameProblem(
   start: number,
   end: number,
   maxLineLength: number,
+  view: DataView = viewOf(data),
 ): PointError | undefined {
   if (!(end > start + 4 && end <= data.length)) {
     return {
@@ -1141,7 +1159,7 @@ function lineFrameProblem(
     return { code: 'invalid_line', message: 'a line to forward must start with "put "' };
   }
   // One newline, at the end: another would smuggle a second command to the TSD.
-  if (typedIndexOf.call(data, 10, start) !== end - 1) {
+  if (data[end - 1] !== 10 || hasNewline(view, data, start + 4, end - 1)) {
     return { code: 'invalid_line', message: 'a line to forward must end with its only newline' };
   }
   if (maxLineLength > 0 && end - start - 1 > maxLineLength) {

@@ -1,4 +1,5 @@
 import { encodedLines as encoded } from '@otsdb/testkit/encoded-lines';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { at, client, fakeTsd, T0 } from './__fixtures__/harness.js';
 
@@ -97,5 +98,29 @@ describe('Client.writeLines', () => {
     expect(refused.ok).toBe(false);
     if (!refused.ok)
       expect(refused.invalid.map((i) => [i.index, i.error.code])).toEqual([[1, 'invalid_value']]);
+  });
+
+  it('property: a newline anywhere inside a line is found, at any offset and alignment', async () => {
+    const tsd = await fakeTsd();
+    const c = client({ hosts: [at(tsd)], hostTag: false, maxLineLength: 0 });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uint8Array({ minLength: 0, maxLength: 70 }).map((b) => b.map((x) => (x === 10 ? 11 : x))),
+        fc.nat(8),
+        fc.option(fc.nat(80), { nil: undefined }),
+        async (body, lead, newlineAt) => {
+          const line = Buffer.concat([Buffer.from('put '), Buffer.from(body)]);
+          const pos = newlineAt === undefined ? -1 : 4 + (newlineAt % (body.length + 1));
+          const injected = pos >= 0 && pos < line.length;
+          if (injected) line[pos] = 10;
+          // At an odd offset in a larger buffer, as in a slab.
+          const data = Buffer.concat([Buffer.alloc(lead, 0x41), line, Buffer.from('\n')]).subarray(lead);
+          const result = await c.writeLines(data, [line.length + 1], 1);
+          expect(result.ok).toBe(!injected);
+          if (!result.ok) expect(result.invalid[0]?.error.message).toContain('only newline');
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
