@@ -83,6 +83,11 @@ export class LineBatchBuilder {
       dv.setInt32(o, sv.getInt32(i, true), true);
       dv.setInt32(o + 4, sv.getInt32(i + 4, true), true);
     }
+    if (i + 4 <= to) {
+      dv.setInt32(o, sv.getInt32(i, true), true);
+      i += 4;
+      o += 4;
+    }
     const slab = this.#slab;
     for (; i < to; i++) slab[o++] = src[i]!;
     this.#pos = o;

@@ -151,6 +151,7 @@ describe('telnet byte path', () => {
   it('forwards plain lines without parsing them: credentials cut out, forced tags in, order kept', async () => {
     bytesMock.clear();
     bytesMock.calls.lines = 0;
+    const before = bytes.stats();
     const alice = ' user=alice password=correct-horse';
     const replies = await send(bytes, [
       // Verifies alice (point path) ...
@@ -186,6 +187,11 @@ describe('telnet byte path', () => {
     ]);
     // Byte path: b, d, e, g, j.
     expect(bytesMock.calls.lines).toBe(5);
+    // Counted alike on both paths: 11 put lines and 6 sync commands, 9 points accepted.
+    const after = bytes.stats();
+    expect(after.telnet.lines - before.telnet.lines).toBe(17);
+    expect(after.points.received - before.points.received).toBe(11);
+    expect(after.points.accepted - before.points.accepted).toBe(9);
   });
 
   it('property: the same replies and the same points, in the same order, as the point path', async () => {
