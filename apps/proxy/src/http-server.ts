@@ -8,7 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { TlsOptions, Server as TlsServer } from 'node:tls';
+import type { TlsOptions } from 'node:tls';
 import { type AuthResult, authorizeRead, credentialsFromHeaders, type Principal } from '@otsdb/auth';
 import {
   type DataPoint,
@@ -23,6 +23,7 @@ import type { BackendWriteResult, ReadRequest } from './backends/backend.js';
 import type { ProxyContext } from './context.js';
 import { credentialTagProblem, FoundCredentials, stripCredentialTags } from './credential-tags.js';
 import { readBody } from './http-body.js';
+import { listen } from './listen.js';
 import { authorizeReadRequest } from './read-authz.js';
 import type { RejectReason } from './write-rules.js';
 
@@ -114,15 +115,7 @@ export async function startHttpListener(
   });
   server.on('error', (error) => log.error({ err: error.message }, 'HTTP listener error'));
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const port = await listen(server, options.port, options.host);
 
   // As for telnet: close() calls back once every connection is gone, which drain() awaits.
   let closed: Promise<void> | undefined;

@@ -17,6 +17,7 @@ import type { ProxyContext } from './context.js';
 import { credentialTagProblem, FoundCredentials } from './credential-tags.js';
 import type { TokenBucket } from './limits/rate-limit.js';
 import { LineBatchBuilder } from './line-batch-builder.js';
+import { listen } from './listen.js';
 import { isRejection, type Rejection, rejection } from './write-rules.js';
 
 export interface TelnetListenerOptions {
@@ -104,15 +105,7 @@ export async function startTelnetListener(
     });
   }
   server.on('error', (error) => log.error({ err: error.message }, 'telnet listener error'));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address();
-  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const port = await listen(server, options.port, options.host);
 
   // server.close() calls back only once every connection is gone: stopping must not wait for
   // it (drain() ends the connections), so the callback is kept for drain() to await.
