@@ -1,3 +1,5 @@
+export type { AppProcess } from './app-process.js';
+export { killAppProcesses, startAppProcess } from './app-process.js';
 export { encodedLines } from './encoded-lines.js';
 export { registerExitCleanup } from './exit-cleanup.js';
 export type {

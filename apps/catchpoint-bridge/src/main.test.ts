@@ -1,8 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killAppProcesses, type AppProcess as Run, startAppProcess } from '@otsdb/testkit/app-process';
 import { request } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fixtureText } from '../test/fixtures.js';
@@ -11,48 +11,16 @@ import { fixtureText } from '../test/fixtures.js';
 const appDir = fileURLToPath(new URL('..', import.meta.url));
 const SECRET = 'main-test-secret-0123456789';
 
-interface Run {
-  child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  exit: Promise<number | null>;
-}
-
-const children: ChildProcess[] = [];
 let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'cp-main-'));
 });
 afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killAppProcesses();
   await rm(dir, { recursive: true, force: true });
 });
 
-function run(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@otsdb/source', '--import', 'tsx', 'src/main.ts', ...args],
-    {
-      cwd: appDir,
-      env: { PATH: process.env['PATH'] ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  children.push(child);
-  const r: Run = {
-    child,
-    stdout: '',
-    stderr: '',
-    exit: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
-  };
-  child.stdout!.on('data', (c: Buffer) => {
-    r.stdout += c.toString();
-  });
-  child.stderr!.on('data', (c: Buffer) => {
-    r.stderr += c.toString();
-  });
-  return r;
-}
+const run = (args: string[], env: Record<string, string> = {}): Run => startAppProcess(appDir, args, env);
 
 async function until<T>(get: () => T | undefined, what: string, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -1,8 +1,14 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeTempDir, type TempDir, waitFor } from '@otsdb/testkit';
+import {
+  killAppProcesses,
+  makeTempDir,
+  type AppProcess as Run,
+  startAppProcess,
+  type TempDir,
+  waitFor,
+} from '@otsdb/testkit';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { writeCredentials } from './__fixtures__/credentials.js';
 import { openTelnet } from './__fixtures__/telnet-client.js';
@@ -10,48 +16,16 @@ import { openTelnet } from './__fixtures__/telnet-client.js';
 /** The real entry point in a child process, as an operator runs it. */
 const appDir = fileURLToPath(new URL('..', import.meta.url));
 
-interface Run {
-  child: ChildProcess;
-  stdout: string;
-  stderr: string;
-  exit: Promise<number | null>;
-}
-
-const children: ChildProcess[] = [];
 let dir: TempDir;
 beforeEach(async () => {
   dir = await makeTempDir('proxy-main-');
 });
 afterEach(async () => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killAppProcesses();
   await dir.remove();
 });
 
-function run(args: string[], env: Record<string, string> = {}): Run {
-  const child = spawn(
-    process.execPath,
-    ['--conditions=@otsdb/source', '--import', 'tsx', 'src/main.ts', ...args],
-    {
-      cwd: appDir,
-      env: { PATH: process.env['PATH'] ?? '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  children.push(child);
-  const r: Run = {
-    child,
-    stdout: '',
-    stderr: '',
-    exit: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
-  };
-  child.stdout!.on('data', (c: Buffer) => {
-    r.stdout += c.toString();
-  });
-  child.stderr!.on('data', (c: Buffer) => {
-    r.stderr += c.toString();
-  });
-  return r;
-}
+const run = (args: string[], env: Record<string, string> = {}): Run => startAppProcess(appDir, args, env);
 
 /** The `listening` log line's ports. */
 async function ports(r: Run): Promise<{ telnet?: number; http?: number }> {
