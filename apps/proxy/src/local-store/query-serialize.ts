@@ -8,6 +8,7 @@
  * Integers print as integers, floats as Java's Double.toString (`2.0`, `1.0E-4`), NaN as the
  * string "NaN" - or `null` when the fill policy is null - and infinities as strings.
  */
+import { GrowableBytes } from './growable-bytes.js';
 import { javaDoubleToString, javaLongToString } from './java-text.js';
 import type { ResultGroup } from './query-engine.js';
 import { DEFAULT_RATE_OPTIONS, type SubQuery, type TimeSeriesQuery } from './query-spec.js';
@@ -63,23 +64,7 @@ const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
 /** A growable UTF-8 buffer with fast paths for the ASCII that makes up almost all of the JSON. */
-class JsonBytes {
-  private buf: Uint8Array;
-  private pos = 0;
-
-  constructor(capacity: number) {
-    this.buf = new Uint8Array(capacity);
-  }
-
-  private ensure(extra: number): void {
-    if (this.pos + extra <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.pos + extra) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
-  }
-
+class JsonBytes extends GrowableBytes {
   /** Text known to be ASCII (numbers, punctuation). */
   ascii(s: string): void {
     this.ensure(s.length);
@@ -109,7 +94,7 @@ class JsonBytes {
     } while (n > 0);
   }
 
-  toString(): string {
+  override toString(): string {
     return utf8Decoder.decode(this.buf.subarray(0, this.pos));
   }
 }
