@@ -30,6 +30,7 @@ const CONNECTIONS = Number(process.env['BENCH_CONNECTIONS'] ?? 4);
 const SKIP_VM = process.env['BENCH_SKIP_VM'] === '1';
 const AUTH_SUFFIX = ' user=bench password=bench-secret';
 const generatorPath = fileURLToPath(new URL('./load-generator.ts', import.meta.url));
+const relayPath = fileURLToPath(new URL('./relay.ts', import.meta.url));
 const appDir = fileURLToPath(new URL('..', import.meta.url));
 const rootDir = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -45,8 +46,8 @@ function build(): void {
 
 interface ProxyProcess {
   ports: { telnet?: number; telnetTls?: number };
-  /** CPU seconds the process used so far (user + system), from /proc. */
-  cpuSeconds(): number;
+  /** [user, system] CPU seconds the process used so far, from /proc. */
+  cpu(): [number, number];
   stop(): Promise<void>;
 }
 
@@ -56,24 +57,43 @@ async function startProxyProcess(dir: string, name: string, config: unknown): Pr
   await writeFile(file, JSON.stringify(config));
   // BENCH_PROXY_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the proxy.
   const nodeArgs = (process.env['BENCH_PROXY_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, join(appDir, 'dist', 'main.js'), '--config', file], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  return startServerProcess([...nodeArgs, join(appDir, 'dist', 'main.js'), '--config', file], (line) =>
+    line.includes('opentsdb-proxy listening')
+      ? (JSON.parse(line) as { ports: ProxyProcess['ports'] }).ports
+      : undefined,
+  );
+}
+
+/** bench/relay.ts in front of `port` (see there). */
+function startRelayProcess(port: number): Promise<ProxyProcess> {
+  return startServerProcess(['--import', 'tsx', relayPath, '127.0.0.1', String(port)], (line) =>
+    line.startsWith('listening ') ? { telnet: Number(line.slice('listening '.length)) } : undefined,
+  );
+}
+
+/** A Node child process; resolves once `ready` found its ports in a line of its stdout or stderr. */
+async function startServerProcess(
+  args: string[],
+  ready: (line: string) => ProxyProcess['ports'] | undefined,
+): Promise<ProxyProcess> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  let stderr = '';
+  let output = '';
   const ports = await new Promise<ProxyProcess['ports']>((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-      for (const line of stderr.split('\n')) {
-        if (line.includes('opentsdb-proxy listening'))
-          resolve((JSON.parse(line) as { ports: ProxyProcess['ports'] }).ports);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      for (const line of output.split('\n')) {
+        const found = ready(line);
+        if (found !== undefined) resolve(found);
       }
-    });
-    child.once('exit', (code) => reject(new Error(`proxy exited with ${code}: ${stderr}`)));
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}: ${output}`)));
   });
   return {
     ports,
-    cpuSeconds: () => processCpuSeconds(child.pid!),
+    cpu: () => processCpuSplit(child.pid!),
     async stop() {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
@@ -83,13 +103,21 @@ async function startProxyProcess(dir: string, name: string, config: unknown): Pr
   };
 }
 
-function processCpuSeconds(pid: number): number {
+function processCpuSplit(pid: number): [number, number] {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return [Number(fields[11]) / 100, Number(fields[12]) / 100];
   } catch {
-    return Number.NaN;
+    return [Number.NaN, Number.NaN];
   }
+}
+
+/** CPU per point between two processCpuSplit() readings: `N ns/point (S% system)`. */
+function cpuPerPoint(before: [number, number], after: [number, number], points: number): string {
+  const user = after[0] - before[0];
+  const system = after[1] - before[1];
+  const share = user + system > 0 ? ((system / (user + system)) * 100).toFixed(0) : '0';
+  return `${fmt(((user + system) / points) * 1e9)} ns/point (${share}% system)`;
 }
 
 interface LoadResult {
@@ -197,7 +225,7 @@ async function main(): Promise<void> {
         ['telnet -> proxy (auth) -> null', proxy.ports.telnet!, undefined],
         ['TLS telnet -> proxy (auth) -> null', proxy.ports.telnetTls!, tls.ca.pem],
       ] as const) {
-        const cpuBefore = proxy.cpuSeconds();
+        const cpuBefore = proxy.cpu();
         // The generator returns once the proxy closed each connection: it read every line.
         const run = await load({
           host: '127.0.0.1',
@@ -205,11 +233,10 @@ async function main(): Promise<void> {
           ...(ca === undefined ? {} : { ca }),
           suffix: AUTH_SUFFIX,
         });
-        const perPoint = ((proxy.cpuSeconds() - cpuBefore) / run.lines) * 1e9;
         report(
           name,
           `${fmt(run.lines / run.seconds)} points/s`,
-          ` (${fmt(run.lines)} lines; proxy CPU ${fmt(perPoint)} ns/point)`,
+          ` (${fmt(run.lines)} lines; proxy CPU ${cpuPerPoint(cpuBefore, proxy.cpu(), run.lines)})`,
         );
       }
     } finally {
@@ -219,7 +246,8 @@ async function main(): Promise<void> {
     if (!SKIP_VM) {
       const vm = await startVictoriaMetrics({ extraArgs: ['-memory.allowedBytes=512MiB'] });
       try {
-        const vmCpu = () => (vm.pid === undefined ? Number.NaN : processCpuSeconds(vm.pid));
+        const vmCpu = (): [number, number] =>
+          vm.pid === undefined ? [Number.NaN, Number.NaN] : processCpuSplit(vm.pid);
         const direct = await vmRows(vm);
         let vmBefore = vmCpu();
         const directRun = await load({ host: '127.0.0.1', port: vm.telnetPort, suffix: '' });
@@ -227,7 +255,7 @@ async function main(): Promise<void> {
         report(
           'telnet -> VictoriaMetrics (direct)',
           `${fmt(d.rate)} points/s`,
-          ` (${fmt(d.rows)} rows; VictoriaMetrics CPU ${fmt(((vmCpu() - vmBefore) / d.rows) * 1e9)} ns/point)`,
+          ` (${fmt(d.rows)} rows; VictoriaMetrics CPU ${cpuPerPoint(vmBefore, vmCpu(), d.rows)})`,
         );
 
         const forward = await startProxyProcess(dir.path, 'forward', {
@@ -238,17 +266,35 @@ async function main(): Promise<void> {
         try {
           const before = await vmRows(vm);
           vmBefore = vmCpu();
-          const proxyBefore = forward.cpuSeconds();
+          const proxyBefore = forward.cpu();
           const run = await load({ host: '127.0.0.1', port: forward.ports.telnet!, suffix: AUTH_SUFFIX });
           const p = await vmRate(vm, before, run);
           const share = d.rate > 0 ? ` = ${((p.rate / d.rate) * 100).toFixed(0)}% of direct` : '';
           report(
             'telnet -> proxy (auth) -> VictoriaMetrics',
             `${fmt(p.rate)} points/s${share}`,
-            ` (${fmt(p.rows)} rows; proxy CPU ${fmt(((forward.cpuSeconds() - proxyBefore) / p.rows) * 1e9)} ns/point, VictoriaMetrics ${fmt(((vmCpu() - vmBefore) / p.rows) * 1e9)} ns/point)`,
+            ` (${fmt(p.rows)} rows; proxy CPU ${cpuPerPoint(proxyBefore, forward.cpu(), p.rows)}, VictoriaMetrics ${cpuPerPoint(vmBefore, vmCpu(), p.rows)})`,
           );
         } finally {
           await forward.stop();
+        }
+
+        // The floor of any Node.js proxy: bytes piped through unread.
+        const relay = await startRelayProcess(vm.telnetPort);
+        try {
+          const before = await vmRows(vm);
+          vmBefore = vmCpu();
+          const relayBefore = relay.cpu();
+          const run = await load({ host: '127.0.0.1', port: relay.ports.telnet!, suffix: '' });
+          const r = await vmRate(vm, before, run);
+          const share = d.rate > 0 ? ` = ${((r.rate / d.rate) * 100).toFixed(0)}% of direct` : '';
+          report(
+            'telnet -> bare Node relay -> VictoriaMetrics',
+            `${fmt(r.rate)} points/s${share}`,
+            ` (${fmt(r.rows)} rows; relay CPU ${cpuPerPoint(relayBefore, relay.cpu(), r.rows)}, VictoriaMetrics ${cpuPerPoint(vmBefore, vmCpu(), r.rows)})`,
+          );
+        } finally {
+          await relay.stop();
         }
       } finally {
         await vm.stop();
