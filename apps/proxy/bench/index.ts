@@ -31,6 +31,7 @@ const SKIP_VM = process.env['BENCH_SKIP_VM'] === '1';
 const AUTH_SUFFIX = ' user=bench password=bench-secret';
 const generatorPath = fileURLToPath(new URL('./load-generator.ts', import.meta.url));
 const relayPath = fileURLToPath(new URL('./relay.ts', import.meta.url));
+const sinkPath = fileURLToPath(new URL('./sink.ts', import.meta.url));
 const appDir = fileURLToPath(new URL('..', import.meta.url));
 const rootDir = fileURLToPath(new URL('../../..', import.meta.url));
 
@@ -64,9 +65,9 @@ async function startProxyProcess(dir: string, name: string, config: unknown): Pr
   );
 }
 
-/** bench/relay.ts in front of `port` (see there). */
-function startRelayProcess(port: number): Promise<ProxyProcess> {
-  return startServerProcess(['--import', 'tsx', relayPath, '127.0.0.1', String(port)], (line) =>
+/** A bench script that prints `listening <port>`: relay.ts (with its target) or sink.ts. */
+function startScriptProcess(script: string, ...args: string[]): Promise<ProxyProcess> {
+  return startServerProcess(['--import', 'tsx', script, ...args], (line) =>
     line.startsWith('listening ') ? { telnet: Number(line.slice('listening '.length)) } : undefined,
   );
 }
@@ -243,6 +244,29 @@ async function main(): Promise<void> {
       await proxy.stop();
     }
 
+    // Forwarding into a target that costs (almost) nothing: the proxy's own forwarding CPU.
+    const sink = await startScriptProcess(sinkPath);
+    try {
+      const forward = await startProxyProcess(dir.path, 'sink', {
+        ...common,
+        listeners: { telnet: { port: 0 }, http: false },
+        backend: { type: 'forward', forward: { targets: [`telnet://127.0.0.1:${sink.ports.telnet!}`] } },
+      });
+      try {
+        const cpuBefore = forward.cpu();
+        const run = await load({ host: '127.0.0.1', port: forward.ports.telnet!, suffix: AUTH_SUFFIX });
+        report(
+          'telnet -> proxy (auth) -> discarding sink',
+          `${fmt(run.lines / run.seconds)} points/s`,
+          ` (${fmt(run.lines)} lines; proxy CPU ${cpuPerPoint(cpuBefore, forward.cpu(), run.lines)})`,
+        );
+      } finally {
+        await forward.stop();
+      }
+    } finally {
+      await sink.stop();
+    }
+
     if (!SKIP_VM) {
       const vm = await startVictoriaMetrics({ extraArgs: ['-memory.allowedBytes=512MiB'] });
       try {
@@ -280,7 +304,7 @@ async function main(): Promise<void> {
         }
 
         // The floor of any Node.js proxy: bytes piped through unread.
-        const relay = await startRelayProcess(vm.telnetPort);
+        const relay = await startScriptProcess(relayPath, '127.0.0.1', String(vm.telnetPort));
         try {
           const before = await vmRows(vm);
           vmBefore = vmCpu();
