@@ -16,6 +16,7 @@ import { JsonEntryWriter, TelnetLineWriter } from './entry-writer.js';
 import { ClientError, describeCause } from './errors.js';
 import { type Endpoint, HostPool } from './host-pool.js';
 import { HttpTransport } from './http-transport.js';
+import { JsonLineEncoder } from './json-lines.js';
 import { IntervalLog, type Logger } from './logger.js';
 import {
   type ClientOptions,
@@ -227,10 +228,14 @@ export class Client extends EventEmitter<ClientEvents> {
 
   private readonly pumpBound = () => this.pump();
   /**
-   * Whether `writeLines()` sends lines as they are, in one copy (telnet, no host tag, no gateway
-   * credentials, timestamps as-is); otherwise it parses them into points.
+   * Whether `writeLines()` takes lines without building a point per line: over telnet (no host
+   * tag, no gateway credentials, timestamps as-is) it sends them as they are, in one copy; over
+   * HTTP (no host tag) it writes each plainly valid line straight into its /api/put entry.
+   * Otherwise it parses them into points.
    */
   readonly forwardsLines: boolean;
+  /** HTTP's line-to-entry encoder, when `forwardsLines`. */
+  private readonly jsonLines: JsonLineEncoder | undefined;
 
   /** Builds a client without checking connectivity. Throws `ClientError('invalid_config')` on bad options. */
   constructor(options: ClientOptions) {
@@ -258,10 +263,11 @@ export class Client extends EventEmitter<ClientEvents> {
       onRemoteLine: (endpoint, line) => this.onRemoteLine(endpoint, line),
     };
     this.forwardsLines =
-      o.protocol === 'telnet' &&
-      o.user === undefined &&
-      o.hostTag === undefined &&
-      o.telnetTimestamps === 'as-is';
+      o.protocol === 'telnet'
+        ? o.user === undefined && o.hostTag === undefined && o.telnetTimestamps === 'as-is'
+        : o.hostTag === undefined;
+    this.jsonLines =
+      o.protocol === 'http' && this.forwardsLines ? new JsonLineEncoder(o.protocolOptions) : undefined;
     if (o.protocol === 'telnet') {
       const suffix = o.user === undefined ? '' : ` user=${o.user} password=${o.password ?? ''}`;
       this.writer = new TelnetLineWriter(o.telnetTimestamps, suffix, o.protocolOptions);
@@ -435,8 +441,10 @@ export class Client extends EventEmitter<ClientEvents> {
    * with OpenTSDB's rules by the caller (protocol's `PutLineScreen` or `parsePutLine`). A gateway
    * forwards such lines without building a point per line: a telnet client that sends lines as
    * they are (no host tag, no credentials, timestamps as-is) queues the bytes in one copy,
-   * checking only each line's frame and length. Any other client parses the lines and writes the
-   * points. Same transaction and admission as `write()`; an index in `invalid` is a line's.
+   * checking only each line's frame and length; an HTTP client without a host tag writes each
+   * line's /api/put entry from its bytes (`forwardsLines`). Any other client, or a write with a
+   * line in an unusual form, parses the lines and writes the points. Same transaction and
+   * admission as `write()`; an index in `invalid` is a line's.
    */
   writeLines(
     data: Uint8Array,
@@ -458,6 +466,17 @@ export class Client extends EventEmitter<ClientEvents> {
       start = end;
     }
     if (invalid.length > 0) return Promise.resolve(this.invalidWrite(invalid, count));
+    let handOver = options?.handOver === true && Buffer.isBuffer(data);
+    if (this.jsonLines !== undefined) {
+      // Over HTTP the entries are the lines rewritten; a line the encoder does not take (an
+      // error, an unusual form) sends the whole write through the parser, which words it.
+      const json = this.jsonLines.encode(data, ends, count);
+      if (json === undefined) return this.writeParsedLines(data, ends, count);
+      data = json.data;
+      ends = json.ends;
+      start = json.data.length;
+      handOver = true;
+    }
     if (this.heldPoints() + count > this.o.maxQueue)
       return Promise.resolve(this.refuseWrite(count, `${this.heldPoints()} of ${this.o.maxQueue} held`));
     if (this.queue.byteLength + start > this.o.maxQueueBytes) {
@@ -466,10 +485,9 @@ export class Client extends EventEmitter<ClientEvents> {
       );
     }
     const { promise, txn } = transaction(count);
-    const queued =
-      options?.handOver === true && Buffer.isBuffer(data)
-        ? this.queue.adoptEncoded(data, ends, count, txn)
-        : this.queue.appendEncoded(data, ends, count, txn);
+    const queued = handOver
+      ? this.queue.adoptEncoded(data as Buffer, ends, count, txn)
+      : this.queue.appendEncoded(data, ends, count, txn);
     if (!queued) {
       return Promise.resolve(this.refuseWrite(count, `${this.heldPoints()} of ${this.o.maxQueue} held`));
     }

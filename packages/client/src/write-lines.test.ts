@@ -100,6 +100,27 @@ describe('Client.writeLines', () => {
       expect(refused.invalid.map((i) => [i.index, i.error.code])).toEqual([[1, 'invalid_value']]);
   });
 
+  it('over HTTP without a host tag plainly valid lines are written as entries from their bytes', async () => {
+    const tsd = await fakeTsd({ protocol: 'http' });
+    const c = client({ hosts: [at(tsd)], protocol: 'http', hostTag: false, lingerMs: 0 });
+    expect(c.forwardsLines).toBe(true);
+    expect(client({ hosts: [at(tsd)], protocol: 'http' }).forwardsLines).toBe(false); // host tag
+    const lines = Array.from(
+      { length: 2000 },
+      (_, i) => `put m.${i % 3} 0${T0 + i} ${i % 2 ? -i : i / 4} k=v${i} c=x`,
+    );
+    const { data, ends, count } = encoded(lines);
+    expect(await c.writeLines(data, ends, count, { handOver: true })).toMatchObject({
+      ok: true,
+      accepted: 2000,
+    });
+    const points = await tsd.waitForPoints(2000);
+    expect(points.map((p) => [p.metric, p.timestamp, p.value, p.tags])).toEqual(
+      lines.map((_, i) => [`m.${i % 3}`, T0 + i, i % 2 ? -i : i / 4, { k: `v${i}`, c: 'x' }]),
+    );
+    expect(c.stats()).toMatchObject({ sent: 2000, queued: 0 });
+  });
+
   it('property: a newline anywhere inside a line is found, at any offset and alignment', async () => {
     const tsd = await fakeTsd();
     const c = client({ hosts: [at(tsd)], hostTag: false, maxLineLength: 0 });

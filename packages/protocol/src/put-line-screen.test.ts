@@ -18,10 +18,12 @@ function described(screen: PutLineScreen, buf: Buffer, start: number) {
   const order = keys.map((_, k) => k).sort((a, b) => (keys[a]! < keys[b]! ? -1 : 1));
   for (const k of order) tags[keys[k]!] = text(screen.equals[k]! + 1, screen.valueEnds[k]!);
   const head = text(start, screen.headEnd).split(' ');
+  // The value's own offsets agree with the words of the head.
+  expect(text(screen.valueStart, screen.headEnd)).toBe(head[3]);
   return {
     metric: text(screen.metricStart, screen.metricEnd),
-    timestamp: Number(head[2]),
-    valueText: head[3],
+    timestamp: Number(text(screen.metricEnd + 1, screen.valueStart - 1)),
+    valueText: text(screen.valueStart, screen.headEnd),
     tags,
   };
 }

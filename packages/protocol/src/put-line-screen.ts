@@ -17,7 +17,7 @@ const MAX_SCREENED_TAGS = 64;
  * that: whatever it accepts, `parsePutLine` accepts with the same metric, timestamp, value and tags.
  *
  * After a true answer the fields describe the line (offsets into the buffer): the metric, where
- * the `put <metric> <timestamp> <value>` head ends, and each tag's key start, `=` and value end,
+ * the value starts and where the `put <metric> <timestamp> <value>` head ends, and each tag's key start, `=` and value end,
  * in arrival order. They are overwritten by the next call; one instance serves one caller.
  * Tag counts are checked against `maxTags`; a caller that strips tags of its own (credentials)
  * passes a larger `maxTags` and counts what is left.
@@ -25,6 +25,8 @@ const MAX_SCREENED_TAGS = 64;
 export class PutLineScreen {
   metricStart = 0;
   metricEnd = 0;
+  /** Start of the value (the timestamp lies between `metricEnd + 1` and `valueStart - 1`). */
+  valueStart = 0;
   /** End of the value, that is of `put <metric> <timestamp> <value>`. */
   headEnd = 0;
   tagCount = 0;
@@ -87,6 +89,7 @@ export class PutLineScreen {
     if (tsDigits === 0 || tsDigits > 13 || timestamp <= 0 || timestamp > MAX_MILLIS) return false;
     if (i >= end || buf[i] !== 32) return false;
     i++;
+    this.valueStart = i;
 
     // Value: [-] digits (at most 18: always a Java long), or [-] digits . digits with at most
     // 15 digits in all (always a finite float). Exponents and longer numbers: the parser.

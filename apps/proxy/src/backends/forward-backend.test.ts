@@ -150,7 +150,7 @@ describe('forward backend', () => {
       expect(a!.lines).toEqual(lines(400));
     });
 
-    it('replicate to every telnet target; shard and HTTP targets take points only', async () => {
+    it('replicate to every target, telnet or HTTP; shard mode takes points only', async () => {
       const [a, b] = await fakeTsds(2);
       const both = [`telnet://127.0.0.1:${a!.port}`, `telnet://127.0.0.1:${b!.port}`];
       const replicate = forward({ targets: both, mode: 'replicate' });
@@ -163,9 +163,17 @@ describe('forward backend', () => {
       expect(a!.lines).toHaveLength(10);
       expect(b!.lines).toHaveLength(10);
       expect(forward({ targets: both, mode: 'shard' }).writeLines).toBeUndefined();
-      const [h] = await fakeTsds(1, 'http');
-      expect(forward({ targets: [h!.putUrl] }).writeLines).toBeUndefined();
       expect(forward({ targets: both, telnetTimestamps: 'seconds' }).writeLines).toBeUndefined();
+      // HTTP targets get each line's /api/put entry, next to a telnet target getting the line.
+      const [h] = await fakeTsds(1, 'http');
+      const [t] = await fakeTsds(1);
+      const mixed = forward({ targets: [h!.putUrl, `telnet://127.0.0.1:${t!.port}`], mode: 'replicate' });
+      expect(await mixed.writeLines!(batchOf(lines(10)))).toEqual({ ok: true, accepted: 10, rejected: [] });
+      await mixed.close(5000);
+      expect(t!.lines).toEqual(lines(10));
+      expect(h!.points.map((p) => [p.metric, p.timestamp, p.value, p.tags])).toEqual(
+        lines(10).map((_, i) => ['fw.lines', 1_700_000_000 + i, i, { host: `h${i % 7}` }]),
+      );
     });
   });
 });
