@@ -158,10 +158,12 @@ function load(
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
-async function vmRows(vm: VictoriaMetrics): Promise<number> {
+/** Rows VictoriaMetrics took in over OpenTSDB telnet (`opentsdb`) or HTTP (`opentsdbhttp`). */
+async function vmRows(vm: VictoriaMetrics, type = 'opentsdb'): Promise<number> {
   const text = await (await fetch(`${vm.httpUrl}/metrics`)).text();
+  const prefix = `vm_rows_inserted_total{type="${type}"}`;
   for (const line of text.split('\n')) {
-    if (line.startsWith('vm_rows_inserted_total{type="opentsdb"}')) return Number(line.split(' ')[1]);
+    if (line.startsWith(prefix)) return Number(line.split(' ')[1]);
   }
   return 0;
 }
@@ -171,11 +173,12 @@ async function vmRate(
   vm: VictoriaMetrics,
   before: number,
   run: LoadResult,
+  type = 'opentsdb',
 ): Promise<{ rows: number; rate: number }> {
   let last = -1;
   let stableSince = performance.now();
   for (;;) {
-    const rows = (await vmRows(vm)) - before;
+    const rows = (await vmRows(vm, type)) - before;
     const now = performance.now();
     if (rows >= run.lines || (rows === last && now - stableSince > 2000)) {
       return { rows, rate: rows / ((now - run.startedAt) / 1000) };
@@ -212,7 +215,7 @@ async function main(): Promise<void> {
   const results: Array<[string, string]> = [];
   const report = (name: string, figure: string, extra = '') => {
     results.push([name, figure + extra]);
-    console.log(`${name.padEnd(44)} ${figure}`);
+    console.log(`${name.padEnd(48)} ${figure}`);
   };
   try {
     const proxy = await startProxyProcess(dir.path, 'null', {
@@ -282,25 +285,34 @@ async function main(): Promise<void> {
           ` (${fmt(d.rows)} rows; VictoriaMetrics CPU ${cpuPerPoint(vmBefore, vmCpu(), d.rows)})`,
         );
 
-        const forward = await startProxyProcess(dir.path, 'forward', {
-          ...common,
-          listeners: { telnet: { port: 0 }, http: false },
-          backend: { type: 'forward', forward: { targets: [`telnet://127.0.0.1:${vm.telnetPort}`] } },
-        });
-        try {
-          const before = await vmRows(vm);
-          vmBefore = vmCpu();
-          const proxyBefore = forward.cpu();
-          const run = await load({ host: '127.0.0.1', port: forward.ports.telnet!, suffix: AUTH_SUFFIX });
-          const p = await vmRate(vm, before, run);
-          const share = d.rate > 0 ? ` = ${((p.rate / d.rate) * 100).toFixed(0)}% of direct` : '';
-          report(
-            'telnet -> proxy (auth) -> VictoriaMetrics',
-            `${fmt(p.rate)} points/s${share}`,
-            ` (${fmt(p.rows)} rows; proxy CPU ${cpuPerPoint(proxyBefore, forward.cpu(), p.rows)}, VictoriaMetrics ${cpuPerPoint(vmBefore, vmCpu(), p.rows)})`,
-          );
-        } finally {
-          await forward.stop();
+        for (const [name, target, type] of [
+          ['telnet -> proxy (auth) -> VictoriaMetrics', `telnet://127.0.0.1:${vm.telnetPort}`, 'opentsdb'],
+          ['telnet -> proxy (auth) -> VictoriaMetrics HTTP', vm.putUrl, 'opentsdbhttp'],
+        ] as const) {
+          const forward = await startProxyProcess(dir.path, 'forward', {
+            ...common,
+            listeners: { telnet: { port: 0 }, http: false },
+            backend: { type: 'forward', forward: { targets: [target] } },
+          });
+          try {
+            const before = await vmRows(vm, type);
+            vmBefore = vmCpu();
+            const proxyBefore = forward.cpu();
+            const run = await load({ host: '127.0.0.1', port: forward.ports.telnet!, suffix: AUTH_SUFFIX });
+            const p = await vmRate(vm, before, run, type);
+            // Direct is over telnet: HTTP /api/put costs VictoriaMetrics more per point.
+            const share =
+              d.rate > 0 && type === 'opentsdb'
+                ? ` = ${((p.rate / d.rate) * 100).toFixed(0)}% of direct`
+                : '';
+            report(
+              name,
+              `${fmt(p.rate)} points/s${share}`,
+              ` (${fmt(p.rows)} rows; proxy CPU ${cpuPerPoint(proxyBefore, forward.cpu(), p.rows)}, VictoriaMetrics ${cpuPerPoint(vmBefore, vmCpu(), p.rows)})`,
+            );
+          } finally {
+            await forward.stop();
+          }
         }
 
         // The floor of any Node.js proxy: bytes piped through unread.
@@ -329,7 +341,7 @@ async function main(): Promise<void> {
   }
 
   console.log('\nsummary');
-  for (const [name, figure] of results) console.log(`  ${name.padEnd(44)} ${figure}`);
+  for (const [name, figure] of results) console.log(`  ${name.padEnd(48)} ${figure}`);
 
   const query = fileURLToPath(new URL('./query.ts', import.meta.url));
   if (existsSync(query) && process.env['BENCH_SKIP_QUERY'] !== '1') {
