@@ -124,6 +124,21 @@ describe('JsonLineEncoder', () => {
     expect(new JsonLineEncoder({}).encode(mixed.data, mixed.ends, mixed.count)).toBeUndefined();
   });
 
+  it('grows its buffer for lines with many short tags', () => {
+    const tags = Array.from({ length: 30 }, (_, t) => `k${t}=v`).join(' ');
+    const lines = Array.from({ length: 300 }, (_, i) => `put m ${1_700_000_000 + i} ${i} ${tags}`);
+    const { data, ends, count } = encoded(lines);
+    const out = new JsonLineEncoder({ maxTags: 30 }).encode(data, ends, count)!;
+    expect(out.data.length).toBeGreaterThan(data.length + count * 80);
+    let start = 0;
+    for (let i = 0; i < count; i++) {
+      expect(read(out.data.toString('latin1', start, out.ends[i]))).toEqual(
+        read(pointEntry(lines[i]!, { maxTags: 30 })!),
+      );
+      start = out.ends[i]!;
+    }
+  });
+
   it('property: whatever it takes is exactly the entry of the point parsePutLine reads', () => {
     const optionSets: ProtocolOptions[] = [{}, { tagsOptional: true, maxTags: 3 }, { extraChars: 'é:' }];
     fc.assert(

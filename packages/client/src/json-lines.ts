@@ -36,8 +36,9 @@ export class JsonLineEncoder {
     if (!this.#usable) return undefined;
     const screen = this.#screen;
     const entryEnds = new Uint32Array(count);
-    // An entry is its line plus at most 41 bytes of JSON punctuation and 4 per tag; grown if short.
-    let out = Buffer.allocUnsafe(data.length * 2 + 64);
+    // An entry is its line plus 41 bytes of JSON punctuation and 4 per tag: room for about ten
+    // tags a line, grown if short. The entries are handed over to the queue as they lie here.
+    let out = Buffer.allocUnsafe((ends[count - 1] ?? 0) + count * 80 + 64);
     let o = 0;
     let start = 0;
     for (let k = 0; k < count; k++) {
