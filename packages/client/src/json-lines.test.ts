@@ -153,6 +153,33 @@ describe('JsonLineEncoder', () => {
     );
   });
 
+  it('property: random bytes never throw; what is taken parses as JSON entries', () => {
+    const encoder = new JsonLineEncoder({ tagsOptional: true });
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.uint8Array({ maxLength: 60 }).map((b) => Buffer.from(b.map((x) => (x === 10 ? 32 : x)))),
+            fc.constantFrom('m 1 1', 'm 1700000000 -0.5 a=b', 'm 01 1 a=b c=d').map((t) => Buffer.from(t)),
+          ),
+          { minLength: 1, maxLength: 8 },
+        ),
+        (bodies) => {
+          const lines = bodies.map((b) => Buffer.concat([Buffer.from('put '), b, Buffer.from('\n')]));
+          const data = Buffer.concat(lines);
+          const ends: number[] = [];
+          let at = 0;
+          for (const l of lines) ends.push((at += l.length));
+          const out = encoder.encode(data, ends, lines.length);
+          if (out === undefined) return;
+          const body = `[${out.data.toString('latin1', 0, out.data.length - 1)}]`;
+          expect(JSON.parse(body)).toHaveLength(lines.length);
+        },
+      ),
+      { numRuns: 5_000 },
+    );
+  });
+
   it('property: plainly written points are taken (the fast path is the common one)', () => {
     fc.assert(
       fc.property(
