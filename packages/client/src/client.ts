@@ -455,7 +455,8 @@ export class Client extends EventEmitter<ClientEvents> {
     if (this.closing) return Promise.resolve(failed(new ClientError('closed', 'client is closed')));
     if (count === 0) return Promise.resolve({ ok: true, accepted: 0, rejected: 0, errors: [] });
     if (!this.forwardsLines) return this.writeParsedLines(data, ends, count);
-    const max = this.o.maxLineLength;
+    // A TSD's line limit binds telnet only: an /api/put entry has none.
+    const max = this.jsonLines === undefined ? this.o.maxLineLength : 0;
     const invalid: InvalidPoint[] = [];
     const view = viewOf(data);
     let start = 0;

@@ -119,6 +119,16 @@ describe('Client.writeLines', () => {
       lines.map((_, i) => [`m.${i % 3}`, T0 + i, i % 2 ? -i : i / 4, { k: `v${i}`, c: 'x' }]),
     );
     expect(c.stats()).toMatchObject({ sent: 2000, queued: 0 });
+    // maxLineLength is a telnet TSD's limit: an entry has none, as for points written over HTTP.
+    const short = client({
+      hosts: [at(tsd)],
+      protocol: 'http',
+      hostTag: false,
+      lingerMs: 0,
+      maxLineLength: 40,
+    });
+    const long = encoded([`put m ${T0} 1 k=${'v'.repeat(100)}`]);
+    expect(await short.writeLines(long.data, long.ends, long.count)).toMatchObject({ ok: true, accepted: 1 });
   });
 
   it('property: a newline anywhere inside a line is found, at any offset and alignment', async () => {
