@@ -21,7 +21,7 @@ export {
   PUT_ERRORS_MESSAGE,
   putResponse,
 } from './put-response.js';
-export { seriesKey } from './series-key.js';
+export { screenedSeriesKey, seriesKey } from './series-key.js';
 export { createTags } from './tags.js';
 export type { TelnetCommand, TelnetCommandName, VersionInfo } from './telnet.js';
 export {

@@ -1,9 +1,10 @@
 import type { DataPoint } from '@otsdb/protocol';
 import { type FakeTsd, startFakeTsd } from '@otsdb/testkit';
 import { encodedLines } from '@otsdb/testkit/encoded-lines';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Backend, LineBatch } from './backend.js';
-import { createForwardBackend, shardOf } from './forward-backend.js';
+import { createForwardBackend, memberOf, memberOfBytes, shardOf, shardOfBytes } from './forward-backend.js';
 
 const fakes: FakeTsd[] = [];
 const backends: Backend[] = [];
@@ -48,6 +49,21 @@ describe('forward backend', () => {
     expect(b!.points.length).toBeGreaterThan(0);
     for (const host of hostsAt(a!)) expect(hostsAt(b!).has(host)).toBe(false);
     for (const host of hostsAt(a!)) expect(shardOf(`fw.test{host=${host}}`, 2)).toBe(0);
+  });
+
+  it('property: a series key hashes the same as a string and as its bytes', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary-ascii', maxLength: 80 }),
+        fc.integer({ min: 1, max: 17 }),
+        (key, n) => {
+          const bytes = Buffer.from(`${key}tail`, 'latin1');
+          expect(shardOfBytes(bytes, key.length, n)).toBe(shardOf(key, n));
+          expect(memberOfBytes(bytes, key.length, n)).toBe(memberOf(key, n));
+        },
+      ),
+      { numRuns: 2000 },
+    );
   });
 
   it('replicate: every point to every target', async () => {
@@ -150,7 +166,42 @@ describe('forward backend', () => {
       expect(a!.lines).toEqual(lines(400));
     });
 
-    it('replicate to every target, telnet or HTTP; shard mode takes points only', async () => {
+    it('shard: a series goes where its points would, whichever path its lines took, in order', async () => {
+      const [a, b] = await fakeTsds(2);
+      const [h] = await fakeTsds(1, 'http');
+      const targets = [`telnet://127.0.0.1:${a!.port}`, `telnet://127.0.0.1:${b!.port}`, h!.putUrl];
+      const backend = forward({ targets, mode: 'shard', connections: 3 });
+      expect(backend.writeLines).toBeDefined();
+      // Keys that sort differently as `k=v` strings than as keys; values the screen leaves to the
+      // parser (`007`); one line no TSD takes (rejected by its index, the others written).
+      const batch = Array.from({ length: 300 }, (_, i) => {
+        const series = `a=${i % 5} a1=${i % 3} b.${i % 2}=x`;
+        return `put fw.shard ${1_700_000_000 + i} ${i % 10 === 0 ? '007' : String(i)} ${series}`;
+      });
+      batch[17] = 'put fw.shard 1700000017 nonsense a=1';
+      const result = await backend.writeLines!(batchOf(batch));
+      expect(result.ok && result.accepted).toBe(299);
+      expect(result.ok && result.rejected.map((r) => r.index)).toEqual([17]);
+      await backend.close(5000);
+      // Where write() sends each series: shardOf its series key over the three targets.
+      const received = [a!.points, b!.points, h!.points];
+      expect(received.reduce((n, p) => n + p.length, 0)).toBe(299);
+      for (const [t, points] of received.entries()) {
+        expect(points.length).toBeGreaterThan(0);
+        const lastTs = new Map<string, number>();
+        for (const p of points) {
+          const key = `fw.shard{${Object.keys(p.tags)
+            .sort()
+            .map((k) => `${k}=${p.tags[k]}`)
+            .join(',')}}`;
+          expect(shardOf(key, 3), key).toBe(t);
+          expect(p.timestamp).toBeGreaterThan(lastTs.get(key) ?? 0);
+          lastTs.set(key, p.timestamp);
+        }
+      }
+    });
+
+    it('replicate to every target, telnet or HTTP', async () => {
       const [a, b] = await fakeTsds(2);
       const both = [`telnet://127.0.0.1:${a!.port}`, `telnet://127.0.0.1:${b!.port}`];
       const replicate = forward({ targets: both, mode: 'replicate' });
@@ -162,7 +213,6 @@ describe('forward backend', () => {
       await replicate.close(5000);
       expect(a!.lines).toHaveLength(10);
       expect(b!.lines).toHaveLength(10);
-      expect(forward({ targets: both, mode: 'shard' }).writeLines).toBeUndefined();
       expect(forward({ targets: both, telnetTimestamps: 'seconds' }).writeLines).toBeUndefined();
       // HTTP targets get each line's /api/put entry, next to a telnet target getting the line.
       const [h] = await fakeTsds(1, 'http');

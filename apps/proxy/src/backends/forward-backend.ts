@@ -1,5 +1,12 @@
 import { Client, type ClientOptions, type Logger, type TlsOptions, type WriteResult } from '@otsdb/client';
-import { type DataPoint, type ProtocolOptions, seriesKey } from '@otsdb/protocol';
+import {
+  type DataPoint,
+  type ProtocolOptions,
+  PutLineScreen,
+  parsePutLine,
+  screenedSeriesKey,
+  seriesKey,
+} from '@otsdb/protocol';
 import {
   type Backend,
   BackendCounters,
@@ -54,6 +61,7 @@ export interface ForwardBackendOptions {
  */
 export function createForwardBackend(options: ForwardBackendOptions): Backend {
   const mode = options.mode ?? 'failover';
+  const protocolOptions = options.protocolOptions ?? {};
   if (options.targets.length === 0) throw new TypeError('forward backend: at least one target is required');
   const base: ClientOptions = {
     hostTag: false,
@@ -62,7 +70,7 @@ export function createForwardBackend(options: ForwardBackendOptions): Backend {
     telnetTimestamps: options.telnetTimestamps ?? 'as-is',
     gzip: options.gzip ?? false,
     hostCooldownMs: options.hostCooldownMs ?? 30_000,
-    protocolOptions: options.protocolOptions ?? {},
+    protocolOptions,
   };
   if (options.tls !== undefined) base.tls = options.tls;
   if (options.batchSize !== undefined) base.batchSize = options.batchSize;
@@ -130,6 +138,21 @@ export function createForwardBackend(options: ForwardBackendOptions): Backend {
     return writeSliced(client, points, indices, maxBatch);
   };
 
+  // The shard and connection of a series, as indices into `clients`.
+  const firstOf: number[] = [];
+  for (let g = 0, at = 0; g < groups.length; at += groups[g]!.length, g++) firstOf.push(at);
+  const clientOf = (key: string): number => {
+    const g = shardOf(key, groups.length);
+    const size = groups[g]!.length;
+    return firstOf[g]! + (size === 1 ? 0 : memberOf(key, size));
+  };
+  /** clientOf for a key given as its bytes (ASCII: the same hashes as of the string). */
+  const clientOfBytes = (key: Uint8Array, length: number): number => {
+    const g = shardOfBytes(key, length, groups.length);
+    const size = groups[g]!.length;
+    return firstOf[g]! + (size === 1 ? 0 : memberOfBytes(key, length, size));
+  };
+
   const write = async (points: DataPoint[]): Promise<BackendWriteResult> => {
     if (points.length === 0) return { ok: true, accepted: 0, rejected: [] };
     if (mode === 'failover') return writeTo(groups[0]!, points, undefined);
@@ -146,14 +169,9 @@ export function createForwardBackend(options: ForwardBackendOptions): Backend {
       points: [],
       indices: [],
     }));
-    const firstOf: number[] = [];
-    for (let g = 0, at = 0; g < groups.length; at += groups[g]!.length, g++) firstOf.push(at);
     for (let i = 0; i < points.length; i++) {
       const p = points[i]!;
-      const key = seriesKey(p.metric, p.tags);
-      const g = shardOf(key, groups.length);
-      const size = groups[g]!.length;
-      const part = parts[firstOf[g]! + (size === 1 ? 0 : memberOf(key, size))]!;
+      const part = parts[clientOf(seriesKey(p.metric, p.tags))]!;
       part.points.push(p);
       part.indices.push(i);
     }
@@ -167,21 +185,54 @@ export function createForwardBackend(options: ForwardBackendOptions): Backend {
     return combine(results, points.length, false);
   };
 
-  // Lines go out as they came (credentials cut out) when every client sends them as they are
-  // and no point must be routed by its series.
+  // Lines go out as they came (credentials cut out) when every client takes lines without
+  // building points (telnet as they are, HTTP as entries written from them).
   const writeLinesTo = (group: Client[], batch: LineBatch): Promise<BackendWriteResult> => {
     const { client, refused } = pick(group, batch.count);
     if (refused !== undefined) return Promise.resolve(refused);
     return writeLinesSliced(client, batch, maxBatch);
   };
-  const writeLines =
-    mode !== 'shard' && clients.every((c) => c.forwardsLines)
-      ? async (batch: LineBatch): Promise<BackendWriteResult> => {
-          if (batch.count === 0) return { ok: true, accepted: 0, rejected: [] };
-          if (mode === 'failover') return writeLinesTo(groups[0]!, batch);
-          return combine(await Promise.all(groups.map((g) => writeLinesTo(g, batch))), batch.count, true);
-        }
-      : undefined;
+  // Shard mode routes each line by the same series key a point of it would have: read from the
+  // screen's offsets (screenedSeriesKey), or from the parsed line when the screen does not take
+  // it, so a series goes to one connection whichever path its lines took.
+  const screen = new PutLineScreen({ ...protocolOptions, tagsOptional: true, maxTags: 64 });
+  const parseOptions: ProtocolOptions = { ...protocolOptions, tagsOptional: true, maxTags: 64 };
+  const keyBytes = new Uint8Array(8 * 1024);
+  const shardLines = async (batch: LineBatch): Promise<BackendWriteResult> => {
+    const { data, ends, count } = batch;
+    const lineParts: number[][] = clients.map(() => []);
+    const rejected: BackendRejection[] = [];
+    let start = 0;
+    for (let i = 0; i < count; i++) {
+      const end = ends[i]!;
+      const length = screen.screen(data, start, end - 1) ? screenedSeriesKey(screen, data, keyBytes) : -1;
+      if (length >= 0) lineParts[clientOfBytes(keyBytes, length)]!.push(i);
+      else {
+        const parsed = parsePutLine(data.toString('utf8', start, end - 1), parseOptions);
+        if (parsed.ok) lineParts[clientOf(seriesKey(parsed.point.metric, parsed.point.tags))]!.push(i);
+        else rejected.push({ index: i, datapoint: undefined, message: parsed.error.message });
+      }
+      start = end;
+    }
+    const results = await Promise.all(
+      lineParts.map(async (lines, c) => {
+        if (lines.length === 0) return { ok: true, accepted: 0, rejected: [] } as BackendWriteResult;
+        const part = lines.length === count ? batch : pickLines(batch, lines);
+        return renumber(await writeLinesTo([clients[c]!], part), lines);
+      }),
+    );
+    const result = combine(results, count, false);
+    if (rejected.length === 0 || !result.ok) return result;
+    return { ...result, rejected: [...result.rejected, ...rejected] };
+  };
+  const writeLines = clients.every((c) => c.forwardsLines)
+    ? async (batch: LineBatch): Promise<BackendWriteResult> => {
+        if (batch.count === 0) return { ok: true, accepted: 0, rejected: [] };
+        if (mode === 'failover') return writeLinesTo(groups[0]!, batch);
+        if (mode === 'shard') return shardLines(batch);
+        return combine(await Promise.all(groups.map((g) => writeLinesTo(g, batch))), batch.count, true);
+      }
+    : undefined;
 
   let closing: Promise<void> | undefined;
   const backend: Backend = {
@@ -252,19 +303,30 @@ function pick(group: readonly Client[], count: number): { client: Client; refuse
 }
 
 /** Which of a group's connections carries a series: a second hash, independent of shardOf. */
-function memberOf(key: string, size: number): number {
+export function memberOf(key: string, size: number): number {
   let h = 0x9747b28c;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x5bd1e995);
+  return ((h ^ (h >>> 15)) >>> 0) % size;
+}
+
+/** memberOf of an ASCII key given as its first `length` bytes. */
+export function memberOfBytes(key: Uint8Array, length: number, size: number): number {
+  let h = 0x9747b28c;
+  for (let i = 0; i < length; i++) h = Math.imul(h ^ key[i]!, 0x5bd1e995);
   return ((h ^ (h >>> 15)) >>> 0) % size;
 }
 
 /** FNV-1a over the series key: stable across processes and restarts, cheap, well spread. */
 export function shardOf(key: string, shards: number): number {
   let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % shards;
+}
+
+/** shardOf of an ASCII key given as its first `length` bytes. */
+export function shardOfBytes(key: Uint8Array, length: number, shards: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < length; i++) h = Math.imul(h ^ key[i]!, 0x01000193);
   return (h >>> 0) % shards;
 }
 
@@ -357,6 +419,28 @@ function sliceLines(batch: LineBatch, from: number, to: number): LineBatch {
   const ends = new Uint32Array(to - from);
   for (let i = from; i < to; i++) ends[i - from] = batch.ends[i]! - base;
   return { data: batch.data.subarray(base, batch.ends[to - 1]), ends, count: to - from };
+}
+
+/** The given lines of a batch (ascending indices) as a batch of their own. */
+function pickLines(batch: LineBatch, lines: readonly number[]): LineBatch {
+  let size = 0;
+  for (const i of lines) size += batch.ends[i]! - (i === 0 ? 0 : batch.ends[i - 1]!);
+  const data = Buffer.allocUnsafe(size);
+  const ends = new Uint32Array(lines.length);
+  let at = 0;
+  for (let k = 0; k < lines.length; k++) {
+    const i = lines[k]!;
+    at += batch.data.copy(data, at, i === 0 ? 0 : batch.ends[i - 1]!, batch.ends[i]!);
+    ends[k] = at;
+  }
+  return { data, ends, count: lines.length };
+}
+
+/** A result for `pickLines(batch, lines)` with its rejections numbered as lines of `batch`. */
+function renumber(result: BackendWriteResult, lines: readonly number[]): BackendWriteResult {
+  if (!result.ok) return result;
+  for (const r of result.rejected) if (r.index !== undefined) r.index = lines[r.index]!;
+  return result;
 }
 
 /** A batch without the lines at the given indices. */
