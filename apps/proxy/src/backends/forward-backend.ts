@@ -195,18 +195,21 @@ export function createForwardBackend(options: ForwardBackendOptions): Backend {
   // Shard mode routes each line by the same series key a point of it would have: read from the
   // screen's offsets (screenedSeriesKey), or from the parsed line when the screen does not take
   // it, so a series goes to one connection whichever path its lines took.
-  const screen = new PutLineScreen({ ...protocolOptions, tagsOptional: true, maxTags: 64 });
   const parseOptions: ProtocolOptions = { ...protocolOptions, tagsOptional: true, maxTags: 64 };
-  const keyBytes = new Uint8Array(8 * 1024);
-  const shardLines = async (batch: LineBatch): Promise<BackendWriteResult> => {
+  const sharding =
+    mode === 'shard' ? { screen: new PutLineScreen(parseOptions), key: new Uint8Array(8 * 1024) } : undefined;
+  const shardLines = async (
+    batch: LineBatch,
+    { screen, key }: NonNullable<typeof sharding>,
+  ): Promise<BackendWriteResult> => {
     const { data, ends, count } = batch;
     const lineParts: number[][] = clients.map(() => []);
     const rejected: BackendRejection[] = [];
     let start = 0;
     for (let i = 0; i < count; i++) {
       const end = ends[i]!;
-      const length = screen.screen(data, start, end - 1) ? screenedSeriesKey(screen, data, keyBytes) : -1;
-      if (length >= 0) lineParts[clientOfBytes(keyBytes, length)]!.push(i);
+      const length = screen.screen(data, start, end - 1) ? screenedSeriesKey(screen, data, key) : -1;
+      if (length >= 0) lineParts[clientOfBytes(key, length)]!.push(i);
       else {
         const parsed = parsePutLine(data.toString('utf8', start, end - 1), parseOptions);
         if (parsed.ok) lineParts[clientOf(seriesKey(parsed.point.metric, parsed.point.tags))]!.push(i);
@@ -229,7 +232,7 @@ export function createForwardBackend(options: ForwardBackendOptions): Backend {
     ? async (batch: LineBatch): Promise<BackendWriteResult> => {
         if (batch.count === 0) return { ok: true, accepted: 0, rejected: [] };
         if (mode === 'failover') return writeLinesTo(groups[0]!, batch);
-        if (mode === 'shard') return shardLines(batch);
+        if (sharding !== undefined) return shardLines(batch, sharding);
         return combine(await Promise.all(groups.map((g) => writeLinesTo(g, batch))), batch.count, true);
       }
     : undefined;
@@ -445,20 +448,9 @@ function renumber(result: BackendWriteResult, lines: readonly number[]): Backend
 
 /** A batch without the lines at the given indices. */
 function withoutLines(batch: LineBatch, bad: ReadonlySet<number>): LineBatch {
-  const parts: Buffer[] = [];
-  const ends: number[] = [];
-  let start = 0;
-  let size = 0;
-  for (let i = 0; i < batch.count; i++) {
-    const end = batch.ends[i]!;
-    if (!bad.has(i)) {
-      parts.push(batch.data.subarray(start, end));
-      size += end - start;
-      ends.push(size);
-    }
-    start = end;
-  }
-  return { data: Buffer.concat(parts, size), ends: Uint32Array.from(ends), count: ends.length };
+  const kept: number[] = [];
+  for (let i = 0; i < batch.count; i++) if (!bad.has(i)) kept.push(i);
+  return pickLines(batch, kept);
 }
 
 /**
