@@ -101,8 +101,11 @@ describe('WriteRules.parseLine', () => {
         fc.constantFrom('put m 1700000000 1', 'put m x 1', 'put m 1700000000 v', 'put m 1700000000 1 bad'),
         (secret, head) => {
           const r = parse(`${head} host=a user=u password=${secret}`);
-          if ('reply' in r && r.reply !== undefined)
-            expect(r.reply).not.toContain(secret.length >= 3 ? secret : '\0');
+          if (!('reply' in r) || r.reply === undefined || secret.length < 3) return;
+          // A secret that is a word of the reply anyway (`val` in "invalid value") proves nothing.
+          const neutral = parse(`${head} host=a user=u password=${'#'.repeat(secret.length)}`);
+          if ('reply' in neutral && neutral.reply?.includes(secret)) return;
+          expect(r.reply).not.toContain(secret);
         },
       ),
     );
