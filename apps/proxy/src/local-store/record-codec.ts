@@ -14,6 +14,8 @@
  *     f64 LE  value
  */
 
+import { GrowableBytes } from './growable-bytes.js';
+
 export const KIND_POINTS = 1;
 
 /** Points waiting to be written, in columns (one object per write call, not per point). */
@@ -40,22 +42,10 @@ export class RecordFormatError extends Error {}
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-class ByteWriter {
-  buf: Uint8Array;
-  view: DataView;
-  pos = 0;
-  constructor(capacity: number) {
-    this.buf = new Uint8Array(Math.max(64, capacity));
+class ByteWriter extends GrowableBytes {
+  view: DataView = new DataView(this.buf.buffer);
+  protected override grown(): void {
     this.view = new DataView(this.buf.buffer);
-  }
-  ensure(extra: number): void {
-    if (this.pos + extra <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.pos + extra) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
   }
   varint(n: number): void {
     this.ensure(5);
