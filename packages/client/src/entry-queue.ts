@@ -162,12 +162,7 @@ export class EntryQueue<O> {
   appendEncoded(src: Uint8Array, ends: ArrayLike<number>, count: number, owner?: O): boolean {
     if (count <= 0) return true;
     if (this.count + count > this.maxEntries) return false;
-    let previous = 0;
-    for (let k = 0; k < count; k++) {
-      const end = ends[k]!;
-      if (end - previous > MAX_ENTRY_BYTES || end < previous) return false;
-      previous = end;
-    }
+    if (!endsAscend(ends, count, src.length, MAX_ENTRY_BYTES)) return false;
     while (this.count + count > this.chunkOf.length) this.grow();
     this.stagedChunk = undefined;
     let from = 0;
@@ -217,12 +212,7 @@ export class EntryQueue<O> {
   adoptEncoded(src: Buffer, ends: ArrayLike<number>, count: number, owner?: O): boolean {
     if (count <= 0) return true;
     if (this.count + count > this.maxEntries) return false;
-    let previous = 0;
-    for (let k = 0; k < count; k++) {
-      const end = ends[k]!;
-      if (end < previous || end > src.length) return false;
-      previous = end;
-    }
+    if (!endsAscend(ends, count, src.length, Number.POSITIVE_INFINITY)) return false;
     while (this.count + count > this.chunkOf.length) this.grow();
     const size = this.chunkOf.length;
     let at = this.head + this.count;
@@ -364,4 +354,18 @@ export class EntryQueue<O> {
     this.ends = ends;
     this.head = 0;
   }
+}
+
+/**
+ * Whether `ends[0, count)` describe entries of `src`: ascending from 0, within its `length`
+ * bytes, none longer than `maxEntry`.
+ */
+function endsAscend(ends: ArrayLike<number>, count: number, length: number, maxEntry: number): boolean {
+  let previous = 0;
+  for (let k = 0; k < count; k++) {
+    const end = ends[k]!;
+    if (end < previous || end > length || end - previous > maxEntry) return false;
+    previous = end;
+  }
+  return true;
 }
